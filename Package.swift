@@ -1,0 +1,167 @@
+// swift-tools-version:6.2
+// Usher: a self-hosted, Auth0-compatible identity server.
+// Targets are laid out by domain; dependencies point one way (see ARCHITECTURE.md and README.md):
+//   usher (CLI) → UsherApp → UsherHTTP / UsherStorage / UsherMail / UsherActions → UsherCore → UsherLiquid
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+// Targets still being written in parallel are left out of the graph until they land.
+let inProgress: Set<String> = ["UsherLiquid", "UsherLiquidTests"]
+
+let package = Package(
+    name: "usher",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "usher", targets: ["usher"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", exact: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", exact: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", exact: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", exact: "2.17.0"),
+    ],
+    targets: [
+        // MARK: libraries with no Usher dependency
+        .target(name: "UsherLiquid", swiftSettings: strict),
+        .target(
+            name: "UsherMail",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "CJavaScriptCore",
+            pkgConfig: "javascriptcoregtk-4.1",
+            providers: [.apt(["libjavascriptcoregtk-4.1-dev"])]
+        ),
+        .target(
+            name: "UsherActions",
+            dependencies: [
+                "CJavaScriptCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: domain
+        .target(
+            name: "UsherCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: adapters
+        .target(
+            name: "UsherStorage",
+            dependencies: [
+                "UsherCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "UsherHTTP",
+            dependencies: [
+                "UsherCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: composition root and executable
+        .target(
+            name: "UsherApp",
+            dependencies: [
+                "UsherCore", "UsherStorage", "UsherHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "usher",
+            dependencies: [
+                "UsherApp", "UsherActions",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            exclude: ["TemplateCommand.swift"],
+            swiftSettings: strict
+        ),
+
+        // MARK: benchmarks (release builds, run by scripts/bench.sh)
+        .executableTarget(name: "MailBench", dependencies: ["UsherMail"], path: "Benchmarks/MailBench", swiftSettings: strict),
+        .executableTarget(name: "ActionsBench", dependencies: ["UsherActions"], path: "Benchmarks/ActionsBench", swiftSettings: strict),
+
+        // MARK: test support (never linked into the binary)
+        .target(name: "UsherTesting", dependencies: ["UsherCore"], swiftSettings: strict),
+
+        // MARK: tests
+        .testTarget(name: "UsherLiquidTests", dependencies: ["UsherLiquid"], swiftSettings: strict),
+        .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore", "UsherTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "UsherStorageTests",
+            dependencies: ["UsherStorage", "UsherTesting", .product(name: "SQLKit", package: "sql-kit")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "UsherMailTests",
+            dependencies: [
+                "UsherMail",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "UsherActionsTests", dependencies: ["UsherActions"], swiftSettings: strict),
+        .testTarget(
+            name: "UsherAppTests",
+            dependencies: [
+                "UsherApp", "UsherTesting", "UsherStorage", "UsherHTTP", "UsherCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)
+package.targets.removeAll { inProgress.contains($0.name) }

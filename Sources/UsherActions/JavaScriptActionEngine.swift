@@ -1,0 +1,333 @@
+import CJavaScriptCore
+
+/// Runs post-login Actions in-process on JavaScriptCore.
+///
+/// Isolation between executions: every Action run gets a **fresh global context** (its own global object
+/// and intrinsics) in the engine's context group, and the context is released afterwards, never reused, so
+/// nothing an Action does to `globalThis` or to built-in prototypes is visible to any later run. Creating a
+/// context and evaluating the glue costs ~0.1–0.2 ms; `prewarm()` lets an idle worker pay that before the
+/// next request arrives.
+///
+/// Limits: a time limit over the whole execution and a memory budget (RSS growth), both enforced by
+/// JavaScriptCore's execution time-limit callback polled every `ActionLimits.watchdogSlice`. After an
+/// execution had to be terminated, the whole context group (the VM) is discarded and a new one created,
+/// so nothing left queued by the terminated code (microtasks) can run later.
+///
+/// This engine shares the process with its caller: it cannot stop native code that never returns to
+/// JavaScript (a catastrophic regular expression, one huge allocation). The server therefore runs it
+/// inside worker processes (`ActionsWorker`, `ActionWorkerPool`) that can be killed from outside.
+///
+/// Not thread-safe: use one engine from one thread (JavaScriptCore contexts are single-threaded).
+public final class JavaScriptActionEngine {
+    /// Limits used by `execute(_:)` when the request does not bring its own.
+    public var limits: ActionLimits
+    /// How many executions had to be terminated (time or memory) since the engine was created.
+    public private(set) var terminatedExecutions = 0
+    /// Whether the last execution ended in a memory termination (the worker then recycles its process,
+    /// since RSS does not reliably shrink back).
+    public private(set) var lastExecutionHitMemoryLimit = false
+
+    private var group: JSContextGroupRef
+    private var spares: [PreparedContext] = []
+    private let watchdog = ExecutionWatchdog()
+
+    public init(limits: ActionLimits = ActionLimits()) {
+        self.limits = limits
+        self.group = JSContextGroupCreate()
+    }
+
+    deinit {
+        releaseSpares()
+        JSContextGroupClearExecutionTimeLimit(group)
+        JSContextGroupRelease(group)
+    }
+
+    /// Runs the request's Actions in order with the engine's limits.
+    public func execute(_ request: PostLoginExecutionRequest) -> PostLoginExecutionResult {
+        execute(request, limits: limits)
+    }
+
+    /// Runs the request's Actions in order with the given limits.
+    public func execute(_ request: PostLoginExecutionRequest, limits: ActionLimits) -> PostLoginExecutionResult {
+        execute(eventJSON: request.event.jsonText, actions: request.actions, limits: limits)
+    }
+
+    /// Prepares up to `count` fresh contexts ahead of time (glue evaluated, no Action code yet), so the next
+    /// execution does not pay for context creation. Workers call this while idle.
+    public func prewarm(count: Int = 1) {
+        while spares.count < count, let prepared = makeContext() {
+            spares.append(prepared)
+        }
+    }
+
+    // MARK: - Execution
+
+    func execute(eventJSON: String, actions: [ActionDefinition], limits: ActionLimits) -> PostLoginExecutionResult {
+        let start = monotonicNanoseconds()
+        let deadline = start &+ UInt64(max(0, limits.timeLimit.nanoseconds))
+        var result = PostLoginExecutionResult()
+        var logCharacters = 0
+        lastExecutionHitMemoryLimit = false
+        defer { if watchdog.tripped != nil { resetGroup() } }
+
+        for action in actions {
+            let actionStart = monotonicNanoseconds()
+            if actionStart >= deadline {
+                result.failure = ActionExecutionFailure(actionID: action.actionID, actionName: action.name, kind: .timeout)
+                break
+            }
+            let outcome = run(action, eventJSON: eventJSON, deadline: deadline, limits: limits, logCharacters: logCharacters)
+            logCharacters = outcome.logCharacters
+            let duration = Int((monotonicNanoseconds() - actionStart) / 1000)
+            result.actions.append(
+                ActionRunReport(
+                    actionID: action.actionID, actionName: action.name, logs: outcome.logs,
+                    durationMicroseconds: duration, failure: outcome.failure))
+            if let failure = outcome.failure {
+                if failure == .memoryLimit { lastExecutionHitMemoryLimit = true }
+                result.failure = ActionExecutionFailure(actionID: action.actionID, actionName: action.name, kind: failure)
+                break
+            }
+            result.appMetadataChanges.merge(outcome.appMetadata) { _, later in later }
+            result.userMetadataChanges.merge(outcome.userMetadata) { _, later in later }
+            result.idTokenClaims.merge(outcome.idTokenClaims) { _, later in later }
+            result.accessTokenClaims.merge(outcome.accessTokenClaims) { _, later in later }
+            if let reason = outcome.deny {
+                result.denied = ActionDenial(actionID: action.actionID, actionName: action.name, reason: reason)
+                break
+            }
+        }
+        return result
+    }
+
+    /// What one Action produced, as reported by the glue (or decided on the Swift side).
+    private struct ActionOutcome {
+        var status: String
+        var error: String?
+        var line: Int?
+        var column: Int?
+        var appMetadata: [String: JSONValue] = [:]
+        var userMetadata: [String: JSONValue] = [:]
+        var idTokenClaims: [String: JSONValue] = [:]
+        var accessTokenClaims: [String: JSONValue] = [:]
+        var deny: String?
+        var logs: [ActionLogEntry] = []
+        var logCharacters: Int = 0
+        var failure: ActionFailure?
+
+        static func failed(_ failure: ActionFailure, logCharacters: Int) -> ActionOutcome {
+            var outcome = ActionOutcome(status: "failed", logCharacters: logCharacters)
+            outcome.failure = failure
+            return outcome
+        }
+
+        /// Reads the glue's report (see `ActionGlue.report`).
+        init?(report: JSONValue) {
+            guard case .object(let fields) = report, case .string(let status)? = fields["status"] else { return nil }
+            self.status = status
+            if case .string(let error)? = fields["error"] { self.error = error }
+            if case .number(let line)? = fields["line"] { self.line = Int(exactly: line) }
+            if case .number(let column)? = fields["column"] { self.column = Int(exactly: column) }
+            if case .object(let members)? = fields["appMetadata"] { appMetadata = members }
+            if case .object(let members)? = fields["userMetadata"] { userMetadata = members }
+            if case .object(let members)? = fields["idTokenClaims"] { idTokenClaims = members }
+            if case .object(let members)? = fields["accessTokenClaims"] { accessTokenClaims = members }
+            if case .string(let reason)? = fields["deny"] { deny = reason }
+            if case .array(let entries)? = fields["logs"] {
+                logs = entries.compactMap { entry in
+                    guard case .string(let level)? = entry["level"], case .string(let message)? = entry["message"]
+                    else { return nil }
+                    return ActionLogEntry(level: level, message: message)
+                }
+            }
+            if case .number(let count)? = fields["logCharacters"] { logCharacters = Int(exactly: count) ?? 0 }
+        }
+
+        init(status: String, logCharacters: Int) {
+            self.status = status
+            self.logCharacters = logCharacters
+        }
+    }
+
+    private func run(
+        _ action: ActionDefinition, eventJSON: String, deadline: UInt64, limits: ActionLimits, logCharacters: Int
+    ) -> ActionOutcome {
+        let memoryLimit = (ProcessMemory.residentBytes() ?? 0) &+ limits.memoryBudgetBytes
+        watchdog.arm(group: group, deadlineNanos: deadline, memoryLimitBytes: memoryLimit, slice: limits.watchdogSlice)
+        guard let context = spares.popLast() ?? makeContext() else {
+            return .failed(.internalError(message: "could not create a JavaScript context"), logCharacters: logCharacters)
+        }
+        defer { context.release() }
+        let ctx = context.ctx
+        // The deadline may have been pushed back while preparing the context; restore it.
+        watchdog.deadlineNanos = deadline
+
+        // 1. Compile the module function.
+        var exception: JSValueRef?
+        let wrapped = ActionGlue.modulePrefix + action.code + ActionGlue.moduleSuffix
+        let moduleFunction = JSStrings.with(wrapped) { script in
+            JSStrings.with(ActionGlue.sourceURL) { url in JSEvaluateScript(ctx, script, nil, url, 1, &exception) }
+        }
+        if let trip = watchdog.tripped { return terminated(trip, logCharacters: logCharacters) }
+        guard let moduleFunction else {
+            guard let exception else { return terminated(.timeout, logCharacters: logCharacters) }
+            let name = JSStrings.string(ctx, JSStrings.property(ctx, exception, "name"))
+            let message = JSStrings.string(ctx, JSStrings.property(ctx, exception, "message")) ?? "Syntax error"
+            if name == "SyntaxError" {
+                let line = JSStrings.intProperty(ctx, exception, "line") ?? 1
+                let error = SyntaxErrorLocator.position(ctx, code: action.code, message: message, reportedLine: line)
+                return .failed(.compile(line: error.line, column: error.column, message: error.message), logCharacters: logCharacters)
+            }
+            return .failed(.thrown(message: message, line: nil, column: nil), logCharacters: logCharacters)
+        }
+
+        // 2. Load the module, call the handler and drain its promise (one VM entry: JavaScriptCore drains the
+        //    microtask queue when the outermost API call returns).
+        let secretsJSON = JSONValue.object(action.secrets.mapValues { .string($0) }).jsonText
+        let started: JSValueRef? = JSStrings.with(eventJSON) { event in
+            JSStrings.with(secretsJSON) { secrets in
+                var arguments: [JSValueRef?] = [
+                    moduleFunction, JSValueMakeString(ctx, event), JSValueMakeString(ctx, secrets),
+                    JSValueMakeNumber(ctx, Double(logCharacters)), JSValueMakeNumber(ctx, Double(limits.maxLogCharacters)),
+                    JSValueMakeNumber(ctx, Double(limits.maxRecordedCharacters)),
+                ]
+                return JSObjectCallAsFunction(ctx, context.start, nil, arguments.count, &arguments, &exception)
+            }
+        }
+        // Check the watchdog first: a termination during the microtask drain can come back as a normal return.
+        if let trip = watchdog.tripped { return terminated(trip, logCharacters: logCharacters) }
+        // Native code (a slow regular expression, a huge sort) runs between watchdog checks and can finish
+        // past the deadline; the limit still holds.
+        if monotonicNanoseconds() > deadline { return terminated(.timeout, logCharacters: logCharacters) }
+        if started == nil {
+            // A NULL result with no exception is how a termination shows up when the callback did not say so.
+            guard let exception else { return terminated(.timeout, logCharacters: logCharacters) }
+            let message = JSStrings.string(ctx, exception) ?? "unknown error"
+            return .failed(.thrown(message: message, line: nil, column: nil), logCharacters: logCharacters)
+        }
+
+        // 3. Read the report.
+        // The report gets its own short budget: it is bounded work, and must not inherit an almost spent one.
+        watchdog.deadlineNanos = monotonicNanoseconds() &+ 100_000_000
+        let report = readReport(context)
+        if let trip = watchdog.tripped { return terminated(trip, logCharacters: logCharacters) }
+        guard var outcome = report else {
+            return .failed(.internalError(message: "the action's report could not be read"), logCharacters: logCharacters)
+        }
+        switch outcome.status {
+        case "fulfilled":
+            break
+        case "rejected":
+            let message = outcome.error ?? "unknown error"
+            if message == "RangeError: Out of memory" {
+                outcome.failure = .memoryLimit
+            } else {
+                var column = outcome.column
+                if outcome.line == 1, let value = column {
+                    column = max(1, value - ActionGlue.modulePrefix.utf16.count)
+                }
+                outcome.failure = .thrown(message: message, line: outcome.line, column: outcome.line == nil ? nil : column)
+            }
+        case "pending":
+            outcome.failure = .notSettled
+        case "invalid":
+            outcome.failure = .invalidAction(message: outcome.error ?? "exports.onExecutePostLogin is not a function")
+        default:
+            outcome.failure = .internalError(message: "unexpected action state '\(outcome.status)'")
+        }
+        return outcome
+    }
+
+    /// The outcome of a terminated Action.
+    ///
+    /// Nothing more may run in a VM once it was terminated: JavaScriptCore 2.50 aborts the process when
+    /// JavaScript is called after a termination that happened during the microtask drain (the call that
+    /// drained even returns normally). So no report is read (the Action's logs are lost) and the group is
+    /// discarded at the end of the execution.
+    private func terminated(_ trip: ExecutionWatchdog.Trip, logCharacters: Int) -> ActionOutcome {
+        terminatedExecutions += 1
+        watchdog.tripped = trip
+        return .failed(trip == .memory ? .memoryLimit : .timeout, logCharacters: logCharacters)
+    }
+
+    private func readReport(_ context: PreparedContext) -> ActionOutcome? {
+        var exception: JSValueRef?
+        guard let value = JSObjectCallAsFunction(context.ctx, context.report, nil, 0, nil, &exception),
+            let jsString = JSValueToStringCopy(context.ctx, value, &exception)
+        else { return nil }
+        defer { JSStringRelease(jsString) }
+        // Straight to UTF-8 and parsed in place: no intermediate String, no Codable.
+        let capacity = JSStringGetMaximumUTF8CStringSize(jsString)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer -> ActionOutcome? in
+            let written = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: capacity) {
+                JSStringGetUTF8CString(jsString, $0, capacity)
+            }
+            guard written > 0,
+                let report = try? JSONValue(parsing: UnsafeBufferPointer(rebasing: buffer[0..<(written - 1)]))
+            else { return nil }
+            return ActionOutcome(report: report)
+        }
+    }
+
+    // MARK: - Contexts
+
+    /// A fresh global context with the glue evaluated, and the glue's two entry points.
+    private struct PreparedContext {
+        let ctx: JSGlobalContextRef
+        let start: JSObjectRef
+        let report: JSObjectRef
+
+        func release() {
+            JSValueUnprotect(ctx, start)
+            JSValueUnprotect(ctx, report)
+            JSGlobalContextRelease(ctx)
+        }
+    }
+
+    private func makeContext() -> PreparedContext? {
+        guard let ctx = JSGlobalContextCreateInGroup(group, nil) else { return nil }
+        // Glue evaluation never needs the execution's budget; make sure a stale deadline cannot trip it.
+        let savedDeadline = watchdog.deadlineNanos
+        watchdog.deadlineNanos = monotonicNanoseconds() + 1_000_000_000
+        defer { watchdog.deadlineNanos = savedDeadline }
+        let glue = JSStrings.with(ActionGlue.source) { script in
+            JSStrings.with("usher-glue.js") { url in JSEvaluateScript(ctx, script, nil, url, 1, nil) }
+        }
+        guard let glue, let glueFunction = JSValueToObject(ctx, glue, nil),
+            let host = JSObjectCallAsFunction(ctx, glueFunction, nil, 0, nil, nil),
+            let start = JSStrings.property(ctx, host, "start").flatMap({ JSValueToObject(ctx, $0, nil) }),
+            let report = JSStrings.property(ctx, host, "report").flatMap({ JSValueToObject(ctx, $0, nil) })
+        else {
+            JSGlobalContextRelease(ctx)
+            return nil
+        }
+        // Swift holds these outside the C stack, where the garbage collector would not see them.
+        JSValueProtect(ctx, start)
+        JSValueProtect(ctx, report)
+        return PreparedContext(ctx: ctx, start: start, report: report)
+    }
+
+    private func releaseSpares() {
+        for spare in spares { spare.release() }
+        spares.removeAll()
+    }
+
+    /// Discards the VM after a termination: queued microtasks of the terminated code die with it.
+    private func resetGroup() {
+        releaseSpares()
+        JSContextGroupClearExecutionTimeLimit(group)
+        JSContextGroupRelease(group)
+        group = JSContextGroupCreate()
+        watchdog.tripped = nil
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (saturating).
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return product &+ attoseconds / 1_000_000_000
+    }
+}

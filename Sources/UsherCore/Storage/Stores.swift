@@ -1,0 +1,98 @@
+import Foundation
+
+/// Fields the user list can be sorted by (`sort=field:1|-1`), mapped to stored columns by each store.
+public enum UserSortField: String, Sendable, CaseIterable {
+    case createdAt = "created_at"
+    case updatedAt = "updated_at"
+    case email
+    case name
+    case nickname
+    case givenName = "given_name"
+    case familyName = "family_name"
+    case lastLogin = "last_login"
+    case loginsCount = "logins_count"
+    case userID = "user_id"
+}
+
+/// A page of the user list in a stable order.
+public struct UserPageRequest: Sendable, Equatable {
+    public var sortField: UserSortField
+    public var ascending: Bool
+    public var offset: Int
+    public var limit: Int
+
+    public init(sortField: UserSortField = .createdAt, ascending: Bool = true, offset: Int, limit: Int) {
+        self.sortField = sortField
+        self.ascending = ascending
+        self.offset = offset
+        self.limit = limit
+    }
+}
+
+/// Persistence of users. Implementations map unique-key violations to `UsherError.userExists`.
+public protocol UserStore: Sendable {
+    func insertUser(_ user: User) async throws
+    func user(id: String) async throws -> User?
+    /// Users of every connection whose (lower-cased) e-mail is `email`.
+    func users(email: String) async throws -> [User]
+    func user(connection: String, email: String) async throws -> User?
+    /// Replaces the stored user with the same id; throws `UsherError.userNotFound` if there is none.
+    func updateUser(_ user: User) async throws
+    /// Returns whether a user was deleted.
+    func deleteUser(id: String) async throws -> Bool
+    /// One page of all users, and the total count.
+    func listUsers(_ page: UserPageRequest) async throws -> (users: [User], total: Int)
+    /// Every user, in creation order; the search path filters these in memory (see `UserService`).
+    func allUsers() async throws -> [User]
+}
+
+/// Persistence of applications and their grants.
+public protocol ClientStore: Sendable {
+    func insertClient(_ client: Client) async throws
+    func client(id: String) async throws -> Client?
+    func updateClient(_ client: Client) async throws
+    func deleteClient(id: String) async throws -> Bool
+    func listClients() async throws -> [Client]
+    func insertClientGrant(_ grant: ClientGrant) async throws
+    func clientGrants(clientID: String?) async throws -> [ClientGrant]
+    func clientGrant(clientID: String, audience: String) async throws -> ClientGrant?
+    func updateClientGrant(_ grant: ClientGrant) async throws
+    func deleteClientGrant(id: String) async throws -> Bool
+}
+
+/// Persistence of database connections.
+public protocol ConnectionStore: Sendable {
+    func insertConnection(_ connection: Connection) async throws
+    func connection(id: String) async throws -> Connection?
+    func connection(name: String) async throws -> Connection?
+    func updateConnection(_ connection: Connection) async throws
+    func listConnections() async throws -> [Connection]
+}
+
+/// A token-signing key as stored.
+public struct SigningKeyRecord: Sendable, Equatable {
+    public var kid: String
+    /// PKCS#8 PEM of the RSA private key.
+    public var privateKeyPEM: String
+    public var createdAt: Date
+
+    public init(kid: String, privateKeyPEM: String, createdAt: Date) {
+        self.kid = kid
+        self.privateKeyPEM = privateKeyPEM
+        self.createdAt = createdAt
+    }
+}
+
+/// Persistence of signing keys, shared by every Usher instance on one database so tokens verify everywhere.
+public protocol SigningKeyStore: Sendable {
+    func signingKeys() async throws -> [SigningKeyRecord]
+    func insertSigningKey(_ key: SigningKeyRecord) async throws
+}
+
+/// Everything Usher persists, with transactions.
+public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore {
+    /// Runs `body` in one database transaction: all its writes land, or none do.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T
+    /// Cheap round trip used by `/health`.
+    func ping() async throws
+}

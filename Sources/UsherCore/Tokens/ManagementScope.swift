@@ -1,0 +1,15 @@
+/// Scopes of Usher's Management API, named as Auth0 names them.
+public enum ManagementScope {
+    /// Every scope Usher checks; the bootstrap application is granted all of them.
+    public static let all: [String] = [
+        "read:users", "create:users", "update:users", "delete:users", "update:users_app_metadata",
+        "read:clients", "create:clients", "update:clients", "delete:clients", "read:client_keys",
+        "read:client_grants", "create:client_grants", "update:client_grants", "delete:client_grants",
+        "read:connections", "update:connections", "create:connections",
+        "create:user_tickets",
+        "read:email_templates", "create:email_templates", "update:email_templates",
+        "read:email_provider", "create:email_provider", "update:email_provider", "delete:email_provider",
+        "read:actions", "create:actions", "update:actions", "delete:actions",
+        "read:logs", "read:user_blocks", "update:user_blocks", "delete:user_blocks",
+    ]
+}

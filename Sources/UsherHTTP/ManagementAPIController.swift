@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import UsherCore
+
+/// One Management API route: where it lives, which scopes admit a caller (any one of them), and what it does.
+///
+/// Routes are data so that the scope check cannot be forgotten (every route is registered through
+/// `ManagementAPIController.register`, which checks first) and so that tests can walk the whole table.
+public struct ManagementRoute: Sendable {
+    public let method: HTTPRequest.Method
+    /// Path below `/api/v2`, with Hummingbird parameters (`users/:id`).
+    public let path: String
+    public let scopes: [String]
+    let handler: @Sendable (Request, UsherRequestContext) async throws -> Response
+}
+
+/// `/api/v2`: users, applications, grants and connections, Auth0-compatible.
+public struct ManagementAPIController: Sendable {
+    let services: UsherServices
+
+    public init(services: UsherServices) { self.services = services }
+
+    /// Every route, in the order registered.
+    public var routes: [ManagementRoute] {
+        let users = services.users
+        let clients = services.clients
+        let audience = services.machineTokens.managementAudience
+        return [
+            // MARK: users
+            ManagementRoute(method: .post, path: "users", scopes: ["create:users"]) { request, _ in
+                let user = try await users.createUser(try await HTTPInput.jsonObject(request))
+                return HTTPOutput.json(user.managementJSON, status: .created)
+            },
+            ManagementRoute(method: .get, path: "users", scopes: ["read:users"]) { request, _ in
+                let parameters = HTTPInput.query(request)
+                let search = try UserSearchRequest(parameters: parameters)
+                let result = try await users.search(search)
+                let list = JSONValue.array(result.users.map { .object($0.managementJSON.selecting(fields: search.fields, include: search.includeFields)) })
+                guard search.includeTotals else { return HTTPOutput.jsonValue(list) }
+                return HTTPOutput.json([
+                    "start": .int(Int64(result.start)), "limit": .int(Int64(result.limit)),
+                    "length": .int(Int64(result.users.count)), "total": .int(Int64(result.total)), "users": list,
+                ])
+            },
+            ManagementRoute(method: .get, path: "users/:id", scopes: ["read:users"]) { request, context in
+                let parameters = HTTPInput.query(request)
+                let user = try await users.user(id: try HTTPInput.pathParameter("id", context))
+                let fields = parameters["fields"].map { $0.split(separator: ",").map(String.init) }
+                return HTTPOutput.json(user.managementJSON.selecting(fields: fields, include: parameters["include_fields"] != "false"))
+            },
+            ManagementRoute(method: .patch, path: "users/:id", scopes: ["update:users", "update:users_app_metadata"]) { request, context in
+                let id = try HTTPInput.pathParameter("id", context)
+                let body = try await HTTPInput.jsonObject(request)
+                // `update:users_app_metadata` alone may only touch metadata, as in Auth0.
+                if context.accessToken?.scopes.contains("update:users") != true {
+                    let allowed: Set<String> = ["app_metadata", "user_metadata"]
+                    if body.keys.contains(where: { !allowed.contains($0) }) { throw UsherError.insufficientScope(["update:users"]) }
+                }
+                let user = try await users.updateUser(id: id, body: body)
+                return HTTPOutput.json(user.managementJSON)
+            },
+            ManagementRoute(method: .delete, path: "users/:id", scopes: ["delete:users"]) { _, context in
+                try await users.deleteUser(id: try HTTPInput.pathParameter("id", context))
+                return HTTPOutput.noContent()
+            },
+            ManagementRoute(method: .get, path: "users-by-email", scopes: ["read:users"]) { request, _ in
+                let parameters = HTTPInput.query(request)
+                guard let email = parameters["email"], !email.isEmpty else {
+                    throw UsherError.invalidQuery("Query validation error: 'Missing required property: email' on property email.")
+                }
+                let fields = parameters["fields"].map { $0.split(separator: ",").map(String.init) }
+                let include = parameters["include_fields"] != "false"
+                let found = try await users.users(email: email)
+                return HTTPOutput.jsonValue(.array(found.map { .object($0.managementJSON.selecting(fields: fields, include: include)) }))
+            },
+
+            // MARK: clients
+            ManagementRoute(method: .post, path: "clients", scopes: ["create:clients"]) { request, _ in
+                let (client, secret) = try await clients.createClient(try await HTTPInput.jsonObject(request))
+                return HTTPOutput.json(client.managementJSON(secret: secret), status: .created)
+            },
+            ManagementRoute(method: .get, path: "clients", scopes: ["read:clients"]) { request, _ in
+                let items = try await clients.listClients().map { JSONValue.object($0.managementJSON()) }
+                return HTTPOutput.jsonValue(try ListPagination.respond(items, key: "clients", parameters: HTTPInput.query(request)))
+            },
+            ManagementRoute(method: .get, path: "clients/:id", scopes: ["read:clients"]) { _, context in
+                HTTPOutput.json(try await clients.client(id: try HTTPInput.pathParameter("id", context)).managementJSON())
+            },
+            ManagementRoute(method: .patch, path: "clients/:id", scopes: ["update:clients"]) { request, context in
+                let client = try await clients.updateClient(id: try HTTPInput.pathParameter("id", context), body: try await HTTPInput.jsonObject(request))
+                return HTTPOutput.json(client.managementJSON())
+            },
+            ManagementRoute(method: .delete, path: "clients/:id", scopes: ["delete:clients"]) { _, context in
+                try await clients.deleteClient(id: try HTTPInput.pathParameter("id", context))
+                return HTTPOutput.noContent()
+            },
+
+            // MARK: client grants
+            ManagementRoute(method: .post, path: "client-grants", scopes: ["create:client_grants"]) { request, _ in
+                let grant = try await clients.createGrant(try await HTTPInput.jsonObject(request), managementAudience: audience)
+                return HTTPOutput.json(grant.managementJSON, status: .created)
+            },
+            ManagementRoute(method: .get, path: "client-grants", scopes: ["read:client_grants"]) { request, _ in
+                let parameters = HTTPInput.query(request)
+                let grants = try await clients.grants(clientID: parameters["client_id"]).map { JSONValue.object($0.managementJSON) }
+                return HTTPOutput.jsonValue(try ListPagination.respond(grants, key: "client_grants", parameters: parameters))
+            },
+            ManagementRoute(method: .delete, path: "client-grants/:id", scopes: ["delete:client_grants"]) { _, context in
+                try await clients.deleteGrant(id: try HTTPInput.pathParameter("id", context))
+                return HTTPOutput.noContent()
+            },
+
+            // MARK: connections
+            ManagementRoute(method: .get, path: "connections", scopes: ["read:connections"]) { request, _ in
+                let parameters = HTTPInput.query(request)
+                let list = try await clients.connections(name: parameters["name"]).map { JSONValue.object($0.managementJSON) }
+                return HTTPOutput.jsonValue(try ListPagination.respond(list, key: "connections", parameters: parameters))
+            },
+            ManagementRoute(method: .get, path: "connections/:id", scopes: ["read:connections"]) { _, context in
+                HTTPOutput.json(try await clients.connection(id: try HTTPInput.pathParameter("id", context)).managementJSON)
+            },
+            ManagementRoute(method: .patch, path: "connections/:id", scopes: ["update:connections"]) { request, context in
+                let connection = try await clients.updateConnection(id: try HTTPInput.pathParameter("id", context), body: try await HTTPInput.jsonObject(request))
+                return HTTPOutput.json(connection.managementJSON)
+            },
+        ]
+    }
+
+    /// Registers every route under `/api/v2`, each behind the token and scope check.
+    public func register(on router: Router<UsherRequestContext>) {
+        let group = router.group("api/v2").add(middleware: APIErrorMiddleware(style: .management))
+        let tokens = services.machineTokens
+        for route in routes {
+            let scopes = route.scopes
+            let handler = route.handler
+            group.on(RouterPath(route.path), method: route.method) { request, context -> Response in
+                var context = context
+                context.accessToken = try await Self.authorize(request, scopes: scopes, tokens: tokens)
+                return try await handler(request, context)
+            }
+        }
+    }
+
+    /// 401 for a missing, malformed, badly signed or expired token; 403 when no required scope is held.
+    static func authorize(_ request: Request, scopes: [String], tokens: MachineTokenService) async throws -> AccessTokenClaims {
+        guard let header = request.headers[.authorization] else { throw UsherError.missingToken }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw UsherError.invalidToken }
+        let claims = try await tokens.verifyManagementToken(String(parts[1]).trimmingCharacters(in: .whitespaces))
+        let held = claims.scopes
+        guard scopes.contains(where: held.contains) else { throw UsherError.insufficientScope(scopes) }
+        return claims
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import SQLKit
+import UsherCore
+
+/// One numbered schema change. Numbers only grow; a shipped migration is never edited.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let apply: @Sendable (any SQLDatabase) async throws -> Void
+}
+
+/// Applies pending migrations in order, recording each in `usher_migrations`.
+///
+/// On PostgreSQL a session advisory lock serialises instances that start at the same moment;
+/// on SQLite the file has one writer at a time anyway.
+public enum Migrator {
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "users, clients, grants, connections, signing keys", apply: Schema.v1),
+    ]
+
+    /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
+    static let advisoryLockKey: Int64 = 0x5553_4845_52  // "USHER"
+
+    /// Returns the versions applied by this call.
+    @discardableResult
+    public static func migrate(_ database: any SQLDatabase, logger: Logger) async throws -> [Int] {
+        try await database.withSession { db in
+            let isPostgres = db.dialect.name == "postgresql"
+            if isPostgres { try await db.raw("SELECT pg_advisory_lock(\(bind: advisoryLockKey))").run() }
+            do {
+                let applied = try await run(db, logger: logger)
+                if isPostgres { try await db.raw("SELECT pg_advisory_unlock(\(bind: advisoryLockKey))").run() }
+                return applied
+            } catch {
+                if isPostgres { try? await db.raw("SELECT pg_advisory_unlock(\(bind: advisoryLockKey))").run() }
+                throw error
+            }
+        }
+    }
+
+    private static func run(_ db: any SQLDatabase, logger: Logger) async throws -> [Int] {
+        try await db.create(table: "usher_migrations").ifNotExists()
+            .column("version", type: .bigint, .primaryKey(autoIncrement: false))
+            .column("name", type: .text, .notNull)
+            .column("applied_at", type: .bigint, .notNull)
+            .run()
+        let done = Set(try await db.select().column("version").from("usher_migrations").all(decodingColumn: "version", as: Int.self))
+        var applied: [Int] = []
+        for migration in all where !done.contains(migration.version) {
+            logger.info("Applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            try await transaction(db) { tx in
+                try await migration.apply(tx)
+                try await tx.insert(into: "usher_migrations").columns("version", "name", "applied_at")
+                    .values(SQLBind(migration.version), SQLBind(migration.name), SQLBind(Timestamp.milliseconds(Date())))
+                    .run()
+            }
+            applied.append(migration.version)
+        }
+        return applied
+    }
+
+    /// Runs `body` inside BEGIN/COMMIT on an already pinned session.
+    /// SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so two writers queue on the busy timeout
+    /// instead of failing when a read transaction tries to upgrade.
+    static func transaction<T>(_ db: any SQLDatabase, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await db.raw(db.dialect.name == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN").run()
+        do {
+            let result = try await body(db)
+            try await db.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+}
+
+/// Table definitions, one function per migration.
+enum Schema {
+    static let boolean = SQLDataType.custom(SQLRaw("BOOLEAN"))
+
+    static func v1(_ db: any SQLDatabase) async throws {
+        try await db.create(table: "users")
+            .column("user_id", type: .text, .primaryKey(autoIncrement: false))
+            .column("connection", type: .text, .notNull)
+            .column("email", type: .text)
+            .column("email_verified", type: boolean, .notNull)
+            .column("username", type: .text)
+            .column("phone_number", type: .text)
+            .column("phone_verified", type: boolean, .notNull)
+            .column("name", type: .text)
+            .column("given_name", type: .text)
+            .column("family_name", type: .text)
+            .column("nickname", type: .text)
+            .column("picture", type: .text)
+            .column("app_metadata", type: .text, .notNull)
+            .column("user_metadata", type: .text, .notNull)
+            .column("blocked", type: boolean, .notNull)
+            .column("password_hash", type: .text)
+            .column("created_at", type: .bigint, .notNull)
+            .column("updated_at", type: .bigint, .notNull)
+            .column("last_login", type: .bigint)
+            .column("last_ip", type: .text)
+            .column("logins_count", type: .bigint, .notNull)
+            .column("last_password_reset", type: .bigint)
+            .unique("connection", "email")
+            .unique("connection", "username")
+            .run()
+        try await db.create(index: "users_email").on("users").column("email").run()
+        try await db.create(index: "users_created_at").on("users").column("created_at").run()
+
+        try await db.create(table: "clients")
+            .column("client_id", type: .text, .primaryKey(autoIncrement: false))
+            .column("name", type: .text, .notNull)
+            .column("description", type: .text)
+            .column("app_type", type: .text)
+            .column("secret_hash", type: .text)
+            .column("callbacks", type: .text, .notNull)
+            .column("allowed_logout_urls", type: .text, .notNull)
+            .column("allowed_origins", type: .text, .notNull)
+            .column("web_origins", type: .text, .notNull)
+            .column("initiate_login_uri", type: .text)
+            .column("grant_types", type: .text, .notNull)
+            .column("token_endpoint_auth_method", type: .text, .notNull)
+            .column("is_first_party", type: boolean, .notNull)
+            .column("client_metadata", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("updated_at", type: .bigint, .notNull)
+            .run()
+
+        try await db.create(table: "client_grants")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("client_id", type: .text, .notNull)
+            .column("audience", type: .text, .notNull)
+            .column("scope", type: .text, .notNull)
+            .unique("client_id", "audience")
+            .run()
+
+        try await db.create(table: "connections")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("name", type: .text, .notNull, .unique)
+            .column("strategy", type: .text, .notNull)
+            .column("options", type: .text, .notNull)
+            .column("enabled_clients", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .run()
+
+        try await db.create(table: "signing_keys")
+            .column("kid", type: .text, .primaryKey(autoIncrement: false))
+            .column("private_key_pem", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .run()
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Synchronization
+import UsherCore
+
+/// # UsherTesting
+///
+/// Test doubles for the domain's seams: an in-memory store, a clock tests can move, and a fast password hasher.
+/// Never linked into the `usher` binary.
+public enum UsherTestingModule {}
+
+/// A clock that only moves when told to.
+public final class FakeClock: UsherClock {
+    private let current: Mutex<Date>
+
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_750_000_000)) { current = Mutex(start) }
+
+    public var now: Date { current.withLock { $0 } }
+
+    public func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
+/// A reversible stand-in for bcrypt, so domain tests do not spend 50 ms per hash. Never use outside tests.
+public struct PlainTextPasswordHasher: PasswordHasher {
+    public init() {}
+    public func hash(_ password: String) async throws -> String { "plain:" + password }
+    public func verify(_ password: String, hash: String) async -> Bool { hash == "plain:" + password }
+}
+
+/// `UsherStore` in memory, with the same uniqueness rules as the SQL schema.
+public final class InMemoryUsherStore: UsherStore {
+    private struct State {
+        var users: [String: User] = [:]
+        var clients: [String: Client] = [:]
+        var grants: [String: ClientGrant] = [:]
+        var connections: [String: Connection] = [:]
+        var keys: [SigningKeyRecord] = []
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T {
+        // Snapshot and restore on failure: enough atomicity for single-task domain tests.
+        let snapshot = state.withLock { $0 }
+        do { return try await body(self) } catch {
+            state.withLock { $0 = snapshot }
+            throw error
+        }
+    }
+
+    public func ping() async throws {}
+
+    // MARK: users
+    public func insertUser(_ user: User) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.users[user.userID] != nil { throw UsherError.userExists }
+            if s.users.values.contains(where: { $0.connection == user.connection && $0.email == user.email && user.email != nil }) {
+                throw UsherError.userExists
+            }
+            s.users[user.userID] = user
+        }
+    }
+    public func user(id: String) async throws -> User? { state.withLock { $0.users[id] } }
+    public func users(email: String) async throws -> [User] {
+        state.withLock { $0.users.values.filter { $0.email == email }.sorted { $0.createdAt < $1.createdAt } }
+    }
+    public func user(connection: String, email: String) async throws -> User? {
+        state.withLock { $0.users.values.first { $0.connection == connection && $0.email == email } }
+    }
+    public func updateUser(_ user: User) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard s.users[user.userID] != nil else { throw UsherError.userNotFound }
+            if s.users.values.contains(where: { $0.userID != user.userID && $0.connection == user.connection && $0.email == user.email }) {
+                throw UsherError(.invalidInput, "The specified new email already exists", errorCode: "email_exists")
+            }
+            s.users[user.userID] = user
+        }
+    }
+    public func deleteUser(id: String) async throws -> Bool { state.withLock { $0.users.removeValue(forKey: id) != nil } }
+    public func listUsers(_ page: UserPageRequest) async throws -> (users: [User], total: Int) {
+        let all = state.withLock { Array($0.users.values) }
+            .sorted { UserService.ordered($0, $1, by: page.sortField, ascending: page.ascending) }
+        let slice = page.offset < all.count ? Array(all[page.offset..<min(all.count, page.offset + page.limit)]) : []
+        return (slice, all.count)
+    }
+    public func allUsers() async throws -> [User] {
+        state.withLock { $0.users.values.sorted { ($0.createdAt, $0.userID) < ($1.createdAt, $1.userID) } }
+    }
+
+    // MARK: clients
+    public func insertClient(_ client: Client) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.clients[client.clientID] != nil { throw UsherError(.conflict, "A client with this id already exists") }
+            s.clients[client.clientID] = client
+        }
+    }
+    public func client(id: String) async throws -> Client? { state.withLock { $0.clients[id] } }
+    public func updateClient(_ client: Client) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard s.clients[client.clientID] != nil else { throw UsherError.clientNotFound }
+            s.clients[client.clientID] = client
+        }
+    }
+    public func deleteClient(id: String) async throws -> Bool { state.withLock { $0.clients.removeValue(forKey: id) != nil } }
+    public func listClients() async throws -> [Client] {
+        state.withLock { $0.clients.values.sorted { ($0.createdAt, $0.clientID) < ($1.createdAt, $1.clientID) } }
+    }
+    public func insertClientGrant(_ grant: ClientGrant) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.grants.values.contains(where: { $0.clientID == grant.clientID && $0.audience == grant.audience }) {
+                throw UsherError(.conflict, "A client grant for this client and audience already exists")
+            }
+            s.grants[grant.id] = grant
+        }
+    }
+    public func clientGrants(clientID: String?) async throws -> [ClientGrant] {
+        state.withLock { $0.grants.values.filter { clientID == nil || $0.clientID == clientID }.sorted { $0.id < $1.id } }
+    }
+    public func clientGrant(clientID: String, audience: String) async throws -> ClientGrant? {
+        state.withLock { $0.grants.values.first { $0.clientID == clientID && $0.audience == audience } }
+    }
+    public func updateClientGrant(_ grant: ClientGrant) async throws { state.withLock { $0.grants[grant.id] = grant } }
+    public func deleteClientGrant(id: String) async throws -> Bool { state.withLock { $0.grants.removeValue(forKey: id) != nil } }
+
+    // MARK: connections
+    public func insertConnection(_ connection: Connection) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.connections.values.contains(where: { $0.name == connection.name }) {
+                throw UsherError(.conflict, "A connection with the same name already exists")
+            }
+            s.connections[connection.id] = connection
+        }
+    }
+    public func connection(id: String) async throws -> Connection? { state.withLock { $0.connections[id] } }
+    public func connection(name: String) async throws -> Connection? { state.withLock { $0.connections.values.first { $0.name == name } } }
+    public func updateConnection(_ connection: Connection) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard s.connections[connection.id] != nil else { throw UsherError.connectionNotFound }
+            s.connections[connection.id] = connection
+        }
+    }
+    public func listConnections() async throws -> [Connection] {
+        state.withLock { $0.connections.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
+    }
+
+    // MARK: keys
+    public func signingKeys() async throws -> [SigningKeyRecord] { state.withLock { $0.keys } }
+    public func insertSigningKey(_ key: SigningKeyRecord) async throws { state.withLock { $0.keys.append(key) } }
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+extension Usher {
+    /// Every `usher` subcommand, in help order.
+    static let allSubcommands: [any ParsableCommand.Type] = [
+        ServeCommand.self, MigrateCommand.self, ClientsCommand.self, UsersCommand.self, ActionsWorkerCommand.self,
+    ]
+}
