@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, release builds, each printing its figures beside a reference measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh bench
+echo "==> HTTP: Usher users API vs a bare Hummingbird handler"
+bench/http/run.sh
+if [ -x bench/mail/run.sh ]; then echo; echo "==> Mail: SMTP client vs postfix smtp-source"; bench/mail/run.sh; fi
+if [ -x bench/liquid/run.sh ]; then echo; echo "==> Liquid: UsherLiquid vs Ruby Liquid and python-liquid"; bench/liquid/run.sh; fi
+echo; echo "==> Actions: one post-login action execution"
+swift build -c release --product usher >/dev/null && swift build -c release --product ActionsBench >/dev/null
+.build/release/ActionsBench --iterations 5000
