@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", exact: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", exact: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", exact: "2.17.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
     targets: [
         // MARK: libraries with no Usher dependency
@@ -98,8 +99,9 @@ let package = Package(
         .target(
             name: "UsherApp",
             dependencies: [
-                "UsherCore", "UsherStorage", "UsherHTTP",
+                "UsherCore", "UsherStorage", "UsherHTTP", "UsherMail",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -1,7 +1,13 @@
 import Foundation
 import UsherCore
 import UsherHTTP
+import UsherMail
 import UsherStorage
+
+/// Whether Usher may fall back to the development mailbox (`development`) or must have a real provider (`production`).
+public enum UsherEnvironment: String, Sendable, CaseIterable {
+    case development, production
+}
 
 /// Everything `usher serve` can be told, after merging flags, environment and config file.
 public struct UsherConfiguration: Sendable {
@@ -17,6 +23,15 @@ public struct UsherConfiguration: Sendable {
     public var bootstrapClientID: String?
     public var bootstrapClientSecret: String?
     public var logLevel = "info"
+    /// `smtp://user:pass@host:port?…` (see `SMTPConfiguration(url:)`); wins over the provider stored through the API.
+    /// Holds a password: never log it.
+    public var smtpURL: String?
+    public var environment = UsherEnvironment.development
+    /// Sender when neither the message nor the provider names one; default `no-reply@<public host>`.
+    public var mailFrom: String?
+    /// Courier pacing; `USHER_MAIL_POLL_INTERVAL_MS`, `USHER_MAIL_BACKOFF_BASE_MS`, `USHER_MAIL_LEASE_MS`,
+    /// `USHER_MAIL_MAX_ATTEMPTS` shorten it for tests.
+    public var courier = CourierSettings()
 
     public init() {}
 }
@@ -33,6 +48,7 @@ public struct ConfigurationLoader: Sendable {
     public static let keys = [
         "host", "port", "public_url", "database_url", "tls_cert", "tls_key", "trusted_proxies", "bcrypt_cost",
         "bootstrap_client_id", "bootstrap_client_secret", "log_level",
+        "smtp_url", "environment", "mail_from", "mail_poll_interval_ms", "mail_backoff_base_ms", "mail_lease_ms", "mail_max_attempts",
     ]
 
     public static func environmentName(_ key: String) -> String { "USHER_" + key.uppercased() }
@@ -111,6 +127,31 @@ public struct ConfigurationLoader: Sendable {
         }
         config.bootstrapClientID = id?.0
         config.bootstrapClientSecret = secret?.0
+        if let (v, source) = value("smtp_url") {
+            // The parser's messages name the faulty part, never the password.
+            do { _ = try SMTPConfiguration(url: v) } catch { throw fail(source, error.description) }
+            config.smtpURL = v
+        }
+        if let (v, source) = value("environment") {
+            guard let environment = UsherEnvironment(rawValue: v) else { throw fail(source, "'\(v)' is not production or development") }
+            config.environment = environment
+        }
+        if let (v, source) = value("mail_from") {
+            guard v.contains("@"), !v.contains(where: \.isNewline) else { throw fail(source, "'\(v)' is not an email address") }
+            config.mailFrom = v
+        }
+        func milliseconds(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let (v, source) = value(key) else { return nil }
+            guard let n = Int(v), range.contains(n) else { throw fail(source, "'\(v)' is not a number in \(range.lowerBound)...\(range.upperBound)") }
+            return n
+        }
+        if let ms = try milliseconds("mail_poll_interval_ms", 1...3_600_000) { config.courier.pollInterval = .milliseconds(ms) }
+        if let ms = try milliseconds("mail_backoff_base_ms", 1...86_400_000) {
+            config.courier.backoffBase = Double(ms) / 1000
+            config.courier.backoffMax = max(config.courier.backoffBase, min(config.courier.backoffMax, config.courier.backoffBase * 128))
+        }
+        if let ms = try milliseconds("mail_lease_ms", 100...86_400_000) { config.courier.leaseDuration = Double(ms) / 1000 }
+        if let n = try milliseconds("mail_max_attempts", 1...1_000) { config.courier.maxAttempts = n }
         return config
     }
 

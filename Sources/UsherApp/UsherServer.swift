@@ -6,8 +6,10 @@ import Logging
 import NIOCore
 import NIOSSL
 import Prometheus
+import ServiceLifecycle
 import UsherCore
 import UsherHTTP
+import UsherMail
 import UsherStorage
 
 /// A running Usher's resources: the database pool, the services on top of it, and the metrics registry.
@@ -21,9 +23,15 @@ public final class UsherServer: Sendable {
     public let services: UsherServices
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
+    let clock: any UsherClock
+    /// Whether an enabled provider was stored when the server opened (production start-up requires one or the URL).
+    let providerConfiguredAtOpen: Bool
 
     private init(configuration: UsherConfiguration, database: SQLDatabaseProvider, store: any UsherStore,
-                 services: UsherServices, registry: PrometheusCollectorRegistry, logger: Logger) {
+                 services: UsherServices, registry: PrometheusCollectorRegistry, logger: Logger, clock: any UsherClock,
+                 providerConfiguredAtOpen: Bool) {
+        self.clock = clock
+        self.providerConfiguredAtOpen = providerConfiguredAtOpen
         self.configuration = configuration
         self.database = database
         self.store = store
@@ -41,15 +49,21 @@ public final class UsherServer: Sendable {
             let store = SQLUsherStore(database: database.database)
             let signer = try await TokenSigner.load(store: store, clock: clock)
             let hasher = passwordHasher ?? BcryptPasswordHasher(cost: configuration.bcryptCost)
+            let providerConfigured = try await store.emailProvider()?.enabled == true
+            let mail = MailService(
+                store: store, clock: clock, messageIDDomain: URLComponents(string: configuration.publicURL)?.host ?? "localhost",
+                // The development mailbox is the fallback transport whenever no SMTP URL is given in development.
+                usesDevelopmentMailbox: configuration.environment == .development && configuration.smtpURL == nil)
             let services = UsherServices(
                 store: store,
                 users: UserService(store: store, hasher: hasher, passwordRules: ConnectionPasswordRules(hasher: hasher), clock: clock),
                 clients: ClientService(store: store, clock: clock),
                 machineTokens: MachineTokenService(store: store, signer: signer, clock: clock, publicURL: configuration.publicURL),
                 signer: signer,
-                publicURL: configuration.publicURL)
+                publicURL: configuration.publicURL,
+                mail: mail)
             return UsherServer(configuration: configuration, database: database, store: store, services: services,
-                               registry: PrometheusCollectorRegistry(), logger: logger)
+                               registry: PrometheusCollectorRegistry(), logger: logger, clock: clock, providerConfiguredAtOpen: providerConfigured)
         } catch {
             try? await database.close()
             throw error
@@ -68,8 +82,46 @@ public final class UsherServer: Sendable {
         UsherRouter.build(services: services, registry: registry, trustedProxies: configuration.trustedProxies)
     }
 
-    /// The HTTP application, with TLS when a certificate is configured.
+    /// The sender used when neither a message nor the provider names one.
+    var fallbackFrom: String {
+        configuration.mailFrom ?? "no-reply@" + (URLComponents(string: configuration.publicURL)?.host ?? "localhost")
+    }
+
+    /// The courier and its transport, for `usher serve`. Refuses production without any provider; warns loudly in
+    /// development when mail will only reach the development mailbox.
+    public func makeCourier() throws -> CourierService {
+        var fixed: SMTPMailTransport?
+        if let url = configuration.smtpURL {
+            fixed = try SMTPMailTransport(configuration: try SMTPConfiguration(url: url), defaultFrom: fallbackFrom, logger: logger)
+            logger.info("Delivering mail through USHER_SMTP_URL", metadata: ["smtp": "\(fixed?.client.configuration.description ?? "-")"])
+        } else if !providerConfiguredAtOpen {
+            if configuration.environment == .production {
+                throw ConfigurationError(description: """
+                    Refusing to start: USHER_ENVIRONMENT=production but no email provider is configured, so no invitation or \
+                    password email could be delivered. Set USHER_SMTP_URL (or --smtp-url), or store a provider with \
+                    POST /api/v2/emails/provider while running in development.
+                    """)
+            }
+            logger.warning("""
+                ************************************************************************
+                 NO EMAIL PROVIDER CONFIGURED: mail is NOT sent. It is stored in the
+                 development mailbox; read it at \(configuration.publicURL)/dev/mail
+                 Set USHER_SMTP_URL or POST /api/v2/emails/provider to send real mail.
+                ************************************************************************
+                """)
+        }
+        let devMailbox = configuration.environment == .development
+            ? DevelopmentMailbox(store: store, clock: clock, defaultFrom: fallbackFrom) : nil
+        var courierLogger = logger
+        courierLogger[metadataKey: "component"] = "courier"
+        let transport = ConfiguredMailTransport(store: store, fixed: fixed, devMailbox: devMailbox, fallbackFrom: fallbackFrom, logger: courierLogger)
+        let courier = Courier(store: store, transport: transport, clock: clock, settings: configuration.courier, logger: courierLogger)
+        return CourierService(courier: courier, transport: transport)
+    }
+
+    /// The HTTP application, with TLS when a certificate is configured, and the mail courier beside it.
     public func makeApplication() throws -> some ApplicationProtocol {
+        let courier = try makeCourier()
         let serverConfiguration = ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "Usher")
         let server: HTTPServerBuilder
@@ -80,7 +132,7 @@ public final class UsherServer: Sendable {
         } else {
             server = .http1()
         }
-        return Application(router: makeRouter(), server: server, configuration: serverConfiguration, logger: logger)
+        return Application(router: makeRouter(), server: server, configuration: serverConfiguration, services: [courier], logger: logger)
     }
 
     public func close() async {

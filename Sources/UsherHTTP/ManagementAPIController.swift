@@ -25,6 +25,7 @@ public struct ManagementAPIController: Sendable {
         let users = services.users
         let clients = services.clients
         let audience = services.machineTokens.managementAudience
+        let mail = services.mail
         return [
             // MARK: users
             ManagementRoute(method: .post, path: "users", scopes: ["create:users"]) { request, _ in
@@ -123,7 +124,61 @@ public struct ManagementAPIController: Sendable {
                 let connection = try await clients.updateConnection(id: try HTTPInput.pathParameter("id", context), body: try await HTTPInput.jsonObject(request))
                 return HTTPOutput.json(connection.managementJSON)
             },
+
+            // MARK: email provider (Auth0: GET shows name and enabled unless `fields` asks for more; never smtp_pass)
+            ManagementRoute(method: .get, path: "emails/provider", scopes: ["read:email_provider"]) { request, _ in
+                let parameters = HTTPInput.query(request)
+                let fields = parameters["fields"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                let provider = try await mail.provider()
+                guard parameters["include_fields"] == "false", let fields else { return HTTPOutput.json(provider.managementJSON(fields: fields)) }
+                // include_fields=false: everything (but the password) except the listed fields.
+                let all = provider.fullManagementJSON
+                return HTTPOutput.json(JSONObject(all.filter { !fields.contains($0.key) }.map { ($0.key, $0.value) }))
+            },
+            ManagementRoute(method: .post, path: "emails/provider", scopes: ["create:email_provider"]) { request, _ in
+                let provider = try await mail.createProvider(try await HTTPInput.jsonObject(request))
+                return HTTPOutput.json(provider.fullManagementJSON, status: .created)
+            },
+            ManagementRoute(method: .patch, path: "emails/provider", scopes: ["update:email_provider"]) { request, _ in
+                HTTPOutput.json(try await mail.updateProvider(try await HTTPInput.jsonObject(request)).fullManagementJSON)
+            },
+            ManagementRoute(method: .delete, path: "emails/provider", scopes: ["delete:email_provider"]) { _, _ in
+                try await mail.deleteProvider()
+                return HTTPOutput.noContent()
+            },
+            ManagementRoute(method: .post, path: "emails/provider/test", scopes: ["update:email_provider"]) { request, _ in
+                let message = try await mail.sendTestEmail(try await HTTPInput.jsonObject(request))
+                return HTTPOutput.json(message.managementJSON(), status: .accepted)
+            },
+
+            // MARK: outbox (Usher extension: what was sent, what is waiting, what gave up and why)
+            ManagementRoute(method: .get, path: "emails/outbox", scopes: ["read:email_outbox"]) { request, _ in
+                let parameters = HTTPInput.query(request)
+                let perPage = try Self.integer(parameters["per_page"], name: "per_page", default: 50, range: 1...100)
+                let page = try Self.integer(parameters["page"], name: "page", default: 0, range: 0...1_000_000)
+                let result = try await mail.listOutbox(status: parameters["status"], page: page, perPage: perPage)
+                let items = JSONValue.array(result.messages.map { .object($0.managementJSON()) })
+                guard parameters["include_totals"] == "true" else { return HTTPOutput.jsonValue(items) }
+                return HTTPOutput.json([
+                    "start": .int(Int64(result.start)), "limit": .int(Int64(perPage)), "total": .int(Int64(result.total)), "messages": items,
+                ])
+            },
+            ManagementRoute(method: .get, path: "emails/outbox/:id", scopes: ["read:email_outbox"]) { _, context in
+                HTTPOutput.json(try await mail.outboxMessage(id: try HTTPInput.pathParameter("id", context)).managementJSON(includeBodies: true))
+            },
+            ManagementRoute(method: .post, path: "emails/outbox/:id/retry", scopes: ["update:email_outbox"]) { _, context in
+                HTTPOutput.json(try await mail.retry(id: try HTTPInput.pathParameter("id", context)).managementJSON())
+            },
         ]
+    }
+
+    /// A bounded integer query parameter, with Auth0's query-validation error.
+    static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let raw else { return value }
+        guard let number = Int(raw), range.contains(number) else {
+            throw UsherError.invalidQuery("Query validation error: '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
     }
 
     /// Registers every route under `/api/v2`, each behind the token and scope check.

@@ -17,6 +17,7 @@ public struct Migration: Sendable {
 public enum Migrator {
     public static let all: [Migration] = [
         Migration(version: 1, name: "users, clients, grants, connections, signing keys", apply: Schema.v1),
+        Migration(version: 2, name: "outbox, development mailbox, email provider", apply: Schema.v2),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -150,6 +151,58 @@ enum Schema {
             .column("kid", type: .text, .primaryKey(autoIncrement: false))
             .column("private_key_pem", type: .text, .notNull)
             .column("created_at", type: .bigint, .notNull)
+            .run()
+    }
+
+    static func v2(_ db: any SQLDatabase) async throws {
+        try await db.create(table: "outbox")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("recipient", type: .text, .notNull)
+            .column("sender", type: .text)
+            .column("reply_to", type: .text)
+            .column("subject", type: .text, .notNull)
+            .column("html", type: .text, .notNull)
+            .column("text_body", type: .text)
+            .column("message_id", type: .text, .notNull)
+            .column("purpose", type: .text, .notNull)
+            .column("status", type: .text, .notNull)
+            .column("attempts", type: .bigint, .notNull)
+            .column("last_error", type: .text)
+            .column("next_attempt_at", type: .bigint, .notNull)
+            .column("lease_owner", type: .text)
+            .column("lease_expires_at", type: .bigint)
+            .column("created_at", type: .bigint, .notNull)
+            .column("sent_at", type: .bigint)
+            .run()
+        // Claiming scans due messages by status then time; lease recovery scans `sending` by expiry.
+        try await db.create(index: "outbox_due").on("outbox").column("status").column("next_attempt_at").run()
+        try await db.create(index: "outbox_lease").on("outbox").column("status").column("lease_expires_at").run()
+        try await db.create(index: "outbox_created_at").on("outbox").column("created_at").run()
+
+        try await db.create(table: "dev_mailbox")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("outbox_id", type: .text)
+            .column("recipient", type: .text, .notNull)
+            .column("sender", type: .text, .notNull)
+            .column("reply_to", type: .text)
+            .column("subject", type: .text, .notNull)
+            .column("html", type: .text, .notNull)
+            .column("text_body", type: .text)
+            .column("message_id", type: .text, .notNull)
+            .column("received_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "dev_mailbox_received_at").on("dev_mailbox").column("received_at").run()
+
+        // One row at most: `id` is always 'default', so a second insert is a primary-key conflict (409).
+        try await db.create(table: "email_provider")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("name", type: .text, .notNull)
+            .column("enabled", type: boolean, .notNull)
+            .column("default_from_address", type: .text)
+            .column("credentials", type: .text, .notNull)
+            .column("settings", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("updated_at", type: .bigint, .notNull)
             .run()
     }
 }

@@ -35,7 +35,7 @@ public struct SQLUsherStore: UsherStore {
     }
 
     /// Runs a write with the SQLite write gate held (a no-op inside a transaction, which already holds it).
-    private func exclusive<T>(_ body: () async throws -> T) async throws -> T {
+    func exclusive<T>(_ body: () async throws -> T) async throws -> T {
         guard let writeGate, !inTransaction else { return try await body() }
         return try await writeGate.withLock(body)
     }
@@ -58,7 +58,7 @@ public struct SQLUsherStore: UsherStore {
     }
 
     /// Runs a write under the write gate, turning a unique-key violation into `conflict`.
-    private func write<T>(conflict: UsherError? = nil, _ body: () async throws -> T) async throws -> T {
+    func write<T>(conflict: UsherError? = nil, _ body: () async throws -> T) async throws -> T {
         do { return try await exclusive(body) } catch {
             if let conflict, Self.isUniqueViolation(error) { throw conflict }
             throw error

@@ -36,6 +36,9 @@ public final class InMemoryUsherStore: UsherStore {
         var grants: [String: ClientGrant] = [:]
         var connections: [String: Connection] = [:]
         var keys: [SigningKeyRecord] = []
+        var outbox: [String: OutboxMessage] = [:]
+        var devMail: [DevMailboxMessage] = []
+        var provider: EmailProvider?
     }
 
     private let state = Mutex(State())
@@ -149,4 +152,115 @@ public final class InMemoryUsherStore: UsherStore {
     // MARK: keys
     public func signingKeys() async throws -> [SigningKeyRecord] { state.withLock { $0.keys } }
     public func insertSigningKey(_ key: SigningKeyRecord) async throws { state.withLock { $0.keys.append(key) } }
+
+    // MARK: outbox (one lock around each call: claims are atomic, as on the databases)
+    public func enqueueOutbox(_ message: OutboxMessage) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.outbox[message.id] != nil { throw UsherError(.conflict, "An outbox message with this id already exists") }
+            s.outbox[message.id] = message
+        }
+    }
+    public func claimOutbox(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage] {
+        state.withLock { s in
+            let due = s.outbox.values.filter { ($0.status == .queued || $0.status == .failed) && $0.nextAttemptAt <= now }
+                .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }.prefix(max(0, limit))
+            return due.map { message in
+                var claimed = message
+                claimed.status = .sending
+                claimed.leaseOwner = worker
+                claimed.leaseExpiresAt = leaseUntil
+                claimed.attempts += 1
+                s.outbox[claimed.id] = claimed
+                return claimed
+            }
+        }
+    }
+    private func updateLeased(id: String, worker: String, _ change: (inout OutboxMessage) -> Void) -> Bool {
+        state.withLock { s in
+            guard var message = s.outbox[id], message.status == .sending, message.leaseOwner == worker else { return false }
+            change(&message)
+            message.leaseOwner = nil
+            message.leaseExpiresAt = nil
+            s.outbox[id] = message
+            return true
+        }
+    }
+    public func markOutboxSent(id: String, worker: String, at: Date) async throws -> Bool {
+        updateLeased(id: id, worker: worker) { $0.status = .sent; $0.sentAt = at; $0.lastError = nil }
+    }
+    public func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool {
+        updateLeased(id: id, worker: worker) {
+            $0.status = .failed
+            $0.lastError = String(error.prefix(2_000))
+            $0.nextAttemptAt = nextAttemptAt
+            if !countAttempt { $0.attempts -= 1 }
+        }
+    }
+    public func markOutboxAbandoned(id: String, worker: String, error: String) async throws -> Bool {
+        updateLeased(id: id, worker: worker) { $0.status = .abandoned; $0.lastError = String(error.prefix(2_000)) }
+    }
+    public func releaseExpiredOutboxLeases(now: Date) async throws -> Int {
+        state.withLock { s in
+            var count = 0
+            for (id, var message) in s.outbox where message.status == .sending && (message.leaseExpiresAt ?? now) <= now {
+                message.status = .queued
+                message.leaseOwner = nil
+                message.leaseExpiresAt = nil
+                message.nextAttemptAt = now
+                message.lastError = "the worker sending this message stopped before recording the outcome; it may have been delivered"
+                s.outbox[id] = message
+                count += 1
+            }
+            return count
+        }
+    }
+    public func listOutbox(status: OutboxStatus?, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int) {
+        let all = state.withLock { s in
+            s.outbox.values.filter { status == nil || $0.status == status }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        }
+        let page = offset < all.count ? Array(all[offset..<min(all.count, offset + max(0, limit))]) : []
+        return (page, all.count)
+    }
+    public func outboxMessage(id: String) async throws -> OutboxMessage? { state.withLock { $0.outbox[id] } }
+    public func retryOutbox(id: String, now: Date) async throws -> OutboxMessage? {
+        try state.withLock { s throws(UsherError) -> OutboxMessage? in
+            guard var message = s.outbox[id] else { return nil }
+            guard message.status == .failed || message.status == .abandoned else {
+                throw UsherError(.conflict, "Only failed or abandoned messages can be retried; this one is \(message.status.rawValue).", errorCode: "invalid_status")
+            }
+            message.status = .queued
+            message.attempts = 0
+            message.nextAttemptAt = now
+            s.outbox[id] = message
+            return message
+        }
+    }
+
+    // MARK: development mailbox
+    public func insertDevMail(_ message: DevMailboxMessage) async throws { state.withLock { $0.devMail.append(message) } }
+    public func devMails(limit: Int) async throws -> [DevMailboxMessage] {
+        state.withLock { Array($0.devMail.sorted { ($0.receivedAt, $0.id) > ($1.receivedAt, $1.id) }.prefix(max(0, limit))) }
+    }
+    public func devMail(id: String) async throws -> DevMailboxMessage? { state.withLock { $0.devMail.first { $0.id == id } } }
+
+    // MARK: email provider
+    public func emailProvider() async throws -> EmailProvider? { state.withLock { $0.provider } }
+    public func insertEmailProvider(_ provider: EmailProvider) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.provider != nil { throw UsherError.emailProviderExists }
+            s.provider = provider
+        }
+    }
+    public func updateEmailProvider(_ provider: EmailProvider) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard s.provider != nil else { throw UsherError.emailProviderNotFound }
+            s.provider = provider
+        }
+    }
+    public func deleteEmailProvider() async throws -> Bool {
+        state.withLock { s in
+            defer { s.provider = nil }
+            return s.provider != nil
+        }
+    }
 }

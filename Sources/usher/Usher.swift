@@ -25,6 +25,7 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("trusted-proxies"), help: "Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted (USHER_TRUSTED_PROXIES).") var trustedProxies: String?
     @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost for new password hashes (USHER_BCRYPT_COST, default 10).") var bcryptCost: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (USHER_LOG_LEVEL).") var logLevel: String?
+    @Option(name: .customLong("smtp-url"), help: "smtp://user:pass@host:port?tls=starttls; wins over the provider stored through the API (USHER_SMTP_URL).") var smtpURL: String?
     @Option(help: "JSON config file (USHER_CONFIG); flags and environment win over it.") var config: String?
 
     func load() throws -> UsherConfiguration {
@@ -38,6 +39,7 @@ struct ServerOptions: ParsableArguments {
         flags["trusted_proxies"] = trustedProxies
         flags["bcrypt_cost"] = bcryptCost
         flags["log_level"] = logLevel
+        flags["smtp_url"] = smtpURL
         do {
             return try ConfigurationLoader.load(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: config)
         } catch let error as ConfigurationError {

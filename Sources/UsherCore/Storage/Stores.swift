@@ -90,7 +90,7 @@ public protocol SigningKeyStore: Sendable {
 }
 
 /// Everything Usher persists, with transactions.
-public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore {
+public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore {
     /// Runs `body` in one database transaction: all its writes land, or none do.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T
     /// Cheap round trip used by `/health`.

@@ -9,6 +9,7 @@ public enum ManagementScope {
         "create:user_tickets",
         "read:email_templates", "create:email_templates", "update:email_templates",
         "read:email_provider", "create:email_provider", "update:email_provider", "delete:email_provider",
+        "read:email_outbox", "update:email_outbox",
         "read:actions", "create:actions", "update:actions", "delete:actions",
         "read:logs", "read:user_blocks", "update:user_blocks", "delete:user_blocks",
     ]

@@ -1,0 +1,113 @@
+import Foundation
+
+/// Where an outbox message is in its life.
+///
+/// `failed` means "the last attempt failed and another is scheduled"; `abandoned` is the only terminal failure.
+public enum OutboxStatus: String, Sendable, CaseIterable, Equatable {
+    case queued, sending, sent, failed, abandoned
+}
+
+/// One email waiting for (or done with) delivery, written in the same transaction as the change that caused it.
+///
+/// The `messageID` is fixed when the message is enqueued so every retry carries the same `Message-ID` header and
+/// a receiver can de-duplicate the (rare, unavoidable) second copy of an at-least-once delivery.
+public struct OutboxMessage: Sendable, Equatable {
+    public var id: String
+    public var to: String
+    /// The author; nil means the provider's default from address.
+    public var from: String?
+    public var replyTo: String?
+    public var subject: String
+    public var html: String
+    public var text: String?
+    /// `<random@domain>`, fixed at enqueue.
+    public var messageID: String
+    /// What the message is for (`test_email`, `user_invitation`, …), for operators reading the outbox.
+    public var purpose: String
+    public var status: OutboxStatus
+    /// Delivery attempts started (counted when a worker claims the message).
+    public var attempts: Int
+    public var lastError: String?
+    public var nextAttemptAt: Date
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Date?
+    public var createdAt: Date
+    public var sentAt: Date?
+
+    public init(id: String, to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
+                messageID: String, purpose: String, status: OutboxStatus = .queued, attempts: Int = 0, lastError: String? = nil,
+                nextAttemptAt: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, createdAt: Date, sentAt: Date? = nil) {
+        self.id = id
+        self.to = to
+        self.from = from
+        self.replyTo = replyTo
+        self.subject = subject
+        self.html = html
+        self.text = text
+        self.messageID = messageID
+        self.purpose = purpose
+        self.status = status
+        self.attempts = attempts
+        self.lastError = lastError
+        self.nextAttemptAt = nextAttemptAt
+        self.leaseOwner = leaseOwner
+        self.leaseExpiresAt = leaseExpiresAt
+        self.createdAt = createdAt
+        self.sentAt = sentAt
+    }
+
+    /// A new queued message, due now, with a fresh id and Message-ID.
+    public static func new(to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
+                           purpose: String, messageIDDomain: String, now: Date) -> OutboxMessage {
+        OutboxMessage(
+            id: "msg_" + SecureRandom.hex(byteCount: 12), to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text,
+            messageID: "<\(SecureRandom.hex(byteCount: 16))@\(messageIDDomain)>", purpose: purpose, nextAttemptAt: now, createdAt: now)
+    }
+
+    /// The Management API / CLI shape. Bodies are included only on request (they can be large).
+    public func managementJSON(includeBodies: Bool = false) -> JSONObject {
+        var object: JSONObject = [
+            "id": .string(id), "to": .string(to), "subject": .string(subject), "message_id": .string(messageID),
+            "purpose": .string(purpose), "status": .string(status.rawValue), "attempts": .int(Int64(attempts)),
+            "created_at": .string(Timestamp.iso8601(createdAt)),
+        ]
+        object["from"] = from.map(JSONValue.string) ?? .null
+        object["reply_to"] = replyTo.map(JSONValue.string) ?? .null
+        object["last_error"] = lastError.map(JSONValue.string) ?? .null
+        object["next_attempt_at"] = (status == .queued || status == .failed) ? .string(Timestamp.iso8601(nextAttemptAt)) : .null
+        object["sent_at"] = sentAt.map { .string(Timestamp.iso8601($0)) } ?? .null
+        if includeBodies {
+            object["html"] = .string(html)
+            object["text"] = text.map(JSONValue.string) ?? .null
+        }
+        return object
+    }
+}
+
+/// A message as the development mailbox stores it: what would have been sent.
+public struct DevMailboxMessage: Sendable, Equatable {
+    public var id: String
+    public var outboxID: String?
+    public var to: String
+    public var from: String
+    public var replyTo: String?
+    public var subject: String
+    public var html: String
+    public var text: String?
+    public var messageID: String
+    public var receivedAt: Date
+
+    public init(id: String, outboxID: String?, to: String, from: String, replyTo: String?, subject: String, html: String, text: String?,
+                messageID: String, receivedAt: Date) {
+        self.id = id
+        self.outboxID = outboxID
+        self.to = to
+        self.from = from
+        self.replyTo = replyTo
+        self.subject = subject
+        self.html = html
+        self.text = text
+        self.messageID = messageID
+        self.receivedAt = receivedAt
+    }
+}

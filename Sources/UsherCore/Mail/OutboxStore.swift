@@ -1,0 +1,52 @@
+import Foundation
+
+/// Persistence of the durable outbox.
+///
+/// The `mark…` calls take the claiming worker's id and only change a message that is still `sending` under that
+/// worker's lease, so a worker whose lease expired (and whose message another worker re-claimed) cannot overwrite
+/// the newer outcome. They return whether the row changed.
+public protocol OutboxStore: Sendable {
+    /// Writes a queued message; call it inside the transaction that makes the change the email is about.
+    func enqueueOutbox(_ message: OutboxMessage) async throws
+    /// Atomically takes up to `limit` due messages (`queued`/`failed` with `next_attempt_at <= now`), oldest due first:
+    /// each becomes `sending`, leased to `worker` until `leaseUntil`, with `attempts` incremented.
+    /// Concurrent claimers (in this process or other instances on one PostgreSQL) never get the same message.
+    func claimOutbox(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage]
+    func markOutboxSent(id: String, worker: String, at: Date) async throws -> Bool
+    /// Schedules another attempt. `countAttempt: false` gives back the attempt counted at claim time
+    /// (the transport was unusable, the message was not at fault).
+    func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool
+    func markOutboxAbandoned(id: String, worker: String, error: String) async throws -> Bool
+    /// Messages whose lease ran out while `sending` (their worker died) become `queued` and due now. Returns how many.
+    func releaseExpiredOutboxLeases(now: Date) async throws -> Int
+    /// Newest first, optionally of one status, and the total matching.
+    func listOutbox(status: OutboxStatus?, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int)
+    func outboxMessage(id: String) async throws -> OutboxMessage?
+    /// A `failed` or `abandoned` message becomes `queued`, due `now`, with its attempt count reset.
+    /// Returns the updated message; nil when there is no such message; throws `conflict` for any other status.
+    func retryOutbox(id: String, now: Date) async throws -> OutboxMessage?
+}
+
+/// The development mailbox: mail "sent" while no provider is configured.
+public protocol DevMailboxStore: Sendable {
+    func insertDevMail(_ message: DevMailboxMessage) async throws
+    /// Newest first.
+    func devMails(limit: Int) async throws -> [DevMailboxMessage]
+    func devMail(id: String) async throws -> DevMailboxMessage?
+}
+
+/// The single email-provider row.
+public protocol EmailProviderStore: Sendable {
+    func emailProvider() async throws -> EmailProvider?
+    /// Throws `UsherError.emailProviderExists` when one is already configured.
+    func insertEmailProvider(_ provider: EmailProvider) async throws
+    /// Throws `UsherError.emailProviderNotFound` when none is configured.
+    func updateEmailProvider(_ provider: EmailProvider) async throws
+    func deleteEmailProvider() async throws -> Bool
+}
+
+extension UsherError {
+    public static let emailProviderExists = UsherError(.conflict, "Email provider is already configured.", errorCode: "email_provider_conflict")
+    public static let emailProviderNotFound = UsherError(.notFound, "Email provider has not been configured.", errorCode: "inexistent_email_provider")
+    public static let outboxMessageNotFound = UsherError(.notFound, "The outbox message does not exist.", errorCode: "inexistent_outbox_message")
+}

@@ -1,0 +1,261 @@
+import Foundation
+import SQLKit
+import UsherCore
+
+/// The outbox, development mailbox and email provider on SQLite and PostgreSQL, one code path.
+///
+/// Claiming is the one place the databases differ: PostgreSQL locks the chosen rows with
+/// `FOR UPDATE SKIP LOCKED` so several Usher instances claim disjoint batches without waiting on each other;
+/// SQLite has one writer at a time (write gate + `BEGIN IMMEDIATE`), which serialises claimers already.
+extension SQLUsherStore {
+    static let outboxColumns = [
+        "id", "recipient", "sender", "reply_to", "subject", "html", "text_body", "message_id", "purpose", "status", "attempts",
+        "last_error", "next_attempt_at", "lease_owner", "lease_expires_at", "created_at", "sent_at",
+    ]
+
+    static func outboxValues(_ m: OutboxMessage) -> [any SQLExpression] {
+        [
+            SQLBind(m.id), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject), SQLBind(m.html), SQLBind(m.text),
+            SQLBind(m.messageID), SQLBind(m.purpose), SQLBind(m.status.rawValue), SQLBind(Int64(m.attempts)), SQLBind(m.lastError),
+            SQLBind(Timestamp.milliseconds(m.nextAttemptAt)), SQLBind(m.leaseOwner), SQLBind(millis(m.leaseExpiresAt)),
+            SQLBind(Timestamp.milliseconds(m.createdAt)), SQLBind(millis(m.sentAt)),
+        ]
+    }
+
+    static func outboxMessage(from row: any SQLRow) throws -> OutboxMessage {
+        let status = try row.decode(column: "status", as: String.self)
+        return OutboxMessage(
+            id: try row.decode(column: "id", as: String.self),
+            to: try row.decode(column: "recipient", as: String.self),
+            from: try row.decode(column: "sender", as: String?.self),
+            replyTo: try row.decode(column: "reply_to", as: String?.self),
+            subject: try row.decode(column: "subject", as: String.self),
+            html: try row.decode(column: "html", as: String.self),
+            text: try row.decode(column: "text_body", as: String?.self),
+            messageID: try row.decode(column: "message_id", as: String.self),
+            purpose: try row.decode(column: "purpose", as: String.self),
+            status: OutboxStatus(rawValue: status) ?? .failed,
+            attempts: Int(try row.decode(column: "attempts", as: Int64.self)),
+            lastError: try row.decode(column: "last_error", as: String?.self),
+            nextAttemptAt: Timestamp.date(milliseconds: try row.decode(column: "next_attempt_at", as: Int64.self)),
+            leaseOwner: try row.decode(column: "lease_owner", as: String?.self),
+            leaseExpiresAt: date(try row.decode(column: "lease_expires_at", as: Int64?.self)),
+            createdAt: Timestamp.date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
+            sentAt: date(try row.decode(column: "sent_at", as: Int64?.self)))
+    }
+
+    var outboxColumnExpressions: [any SQLExpression] { Self.outboxColumns.map { SQLColumn($0) } }
+
+    /// Runs `body` in a transaction on a pinned session (or in the current one), with the SQLite write gate held.
+    func withWriteTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        if inTransaction { return try await body(db) }
+        let db = self.db
+        return try await exclusive {
+            try await db.withSession { session in try await Migrator.transaction(session, body) }
+        }
+    }
+
+    public func enqueueOutbox(_ message: OutboxMessage) async throws {
+        try await write(conflict: UsherError(.conflict, "An outbox message with this id already exists", errorCode: "conflict")) {
+            try await db.insert(into: "outbox").columns(Self.outboxColumns).values(Self.outboxValues(message)).run()
+        }
+    }
+
+    public func claimOutbox(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage] {
+        guard limit > 0 else { return [] }
+        let columns = outboxColumnExpressions
+        return try await withWriteTransaction { tx in
+            var select = tx.select().column("id").from("outbox")
+                .where(SQLColumn("status"), .in, SQLGroupExpression([SQLBind(OutboxStatus.queued.rawValue), SQLBind(OutboxStatus.failed.rawValue)]))
+                .where("next_attempt_at", .lessThanOrEqual, SQLBind(Timestamp.milliseconds(now)))
+                .orderBy("next_attempt_at").orderBy("id")
+                .limit(limit)
+            if tx.dialect.name == "postgresql" {
+                // Rows another instance is claiming right now are skipped, not waited for.
+                select = select.lockingClause(SQLRaw("FOR UPDATE SKIP LOCKED"))
+            }
+            let ids = try await select.all(decodingColumn: "id", as: String.self)
+            if ids.isEmpty { return [] }
+            let rows = try await tx.update("outbox")
+                .set("status", to: SQLBind(OutboxStatus.sending.rawValue))
+                .set("lease_owner", to: SQLBind(worker))
+                .set("lease_expires_at", to: SQLBind(Timestamp.milliseconds(leaseUntil)))
+                .set("attempts", to: SQLRaw("attempts + 1"))
+                .where(SQLColumn("id"), .in, SQLGroupExpression(ids.map { SQLBind($0) }))
+                .where(SQLColumn("status"), .in, SQLGroupExpression([SQLBind(OutboxStatus.queued.rawValue), SQLBind(OutboxStatus.failed.rawValue)]))
+                .returning(columns)
+                .all()
+            return try rows.map(Self.outboxMessage(from:)).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+        }
+    }
+
+    /// An UPDATE limited to the message `worker` currently holds.
+    private func updateLeased(id: String, worker: String, _ set: (SQLUpdateBuilder) -> SQLUpdateBuilder) async throws -> Bool {
+        let query = set(db.update("outbox"))
+            .set("lease_owner", to: SQLLiteral.null)
+            .set("lease_expires_at", to: SQLLiteral.null)
+            .where("id", .equal, SQLBind(id))
+            .where("status", .equal, SQLBind(OutboxStatus.sending.rawValue))
+            .where("lease_owner", .equal, SQLBind(worker))
+            .returning("id")
+        return try await write { !(try await query.all()).isEmpty }
+    }
+
+    public func markOutboxSent(id: String, worker: String, at: Date) async throws -> Bool {
+        try await updateLeased(id: id, worker: worker) {
+            $0.set("status", to: SQLBind(OutboxStatus.sent.rawValue)).set("sent_at", to: SQLBind(Timestamp.milliseconds(at)))
+                .set("last_error", to: SQLLiteral.null)
+        }
+    }
+
+    public func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool {
+        try await updateLeased(id: id, worker: worker) {
+            var update = $0.set("status", to: SQLBind(OutboxStatus.failed.rawValue)).set("last_error", to: SQLBind(String(error.prefix(2_000))))
+                .set("next_attempt_at", to: SQLBind(Timestamp.milliseconds(nextAttemptAt)))
+            if !countAttempt { update = update.set("attempts", to: SQLRaw("attempts - 1")) }
+            return update
+        }
+    }
+
+    public func markOutboxAbandoned(id: String, worker: String, error: String) async throws -> Bool {
+        try await updateLeased(id: id, worker: worker) {
+            $0.set("status", to: SQLBind(OutboxStatus.abandoned.rawValue)).set("last_error", to: SQLBind(String(error.prefix(2_000))))
+        }
+    }
+
+    public func releaseExpiredOutboxLeases(now: Date) async throws -> Int {
+        let stamp = Timestamp.milliseconds(now)
+        let query = db.update("outbox")
+            .set("status", to: SQLBind(OutboxStatus.queued.rawValue))
+            .set("lease_owner", to: SQLLiteral.null)
+            .set("lease_expires_at", to: SQLLiteral.null)
+            .set("next_attempt_at", to: SQLBind(stamp))
+            .set("last_error", to: SQLBind("the worker sending this message stopped before recording the outcome; it may have been delivered"))
+            .where("status", .equal, SQLBind(OutboxStatus.sending.rawValue))
+            .where("lease_expires_at", .lessThanOrEqual, SQLBind(stamp))
+            .returning("id")
+        // Reads first so the common case (nothing expired) takes no write lock on SQLite.
+        let expired = try await db.select().column("id").from("outbox")
+            .where("status", .equal, SQLBind(OutboxStatus.sending.rawValue))
+            .where("lease_expires_at", .lessThanOrEqual, SQLBind(stamp))
+            .limit(1).all()
+        if expired.isEmpty { return 0 }
+        return try await write { try await query.all().count }
+    }
+
+    public func listOutbox(status: OutboxStatus?, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int) {
+        var count = db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("outbox")
+        var page = db.select().columns(outboxColumnExpressions).from("outbox")
+        if let status {
+            count = count.where("status", .equal, SQLBind(status.rawValue))
+            page = page.where("status", .equal, SQLBind(status.rawValue))
+        }
+        let total = try await count.first(decodingColumn: "n", as: Int.self) ?? 0
+        let messages = try await page.orderBy("created_at", .descending).orderBy("id", .descending)
+            .offset(min(offset, Int(Int32.max))).limit(max(0, limit)).all().map(Self.outboxMessage(from:))
+        return (messages, total)
+    }
+
+    public func outboxMessage(id: String) async throws -> OutboxMessage? {
+        try await db.select().columns(outboxColumnExpressions).from("outbox").where("id", .equal, SQLBind(id)).first()
+            .map(Self.outboxMessage(from:))
+    }
+
+    public func retryOutbox(id: String, now: Date) async throws -> OutboxMessage? {
+        let columns = outboxColumnExpressions
+        return try await withWriteTransaction { tx -> OutboxMessage? in
+            let rows = try await tx.update("outbox")
+                .set("status", to: SQLBind(OutboxStatus.queued.rawValue))
+                .set("attempts", to: SQLBind(Int64(0)))
+                .set("next_attempt_at", to: SQLBind(Timestamp.milliseconds(now)))
+                .where("id", .equal, SQLBind(id))
+                .where(SQLColumn("status"), .in, SQLGroupExpression([SQLBind(OutboxStatus.failed.rawValue), SQLBind(OutboxStatus.abandoned.rawValue)]))
+                .returning(columns).all()
+            if let row = rows.first { return try Self.outboxMessage(from: row) }
+            guard let current = try await tx.select().column("status").from("outbox").where("id", .equal, SQLBind(id))
+                .first(decodingColumn: "status", as: String.self)
+            else { return nil }
+            throw UsherError(.conflict, "Only failed or abandoned messages can be retried; this one is \(current).", errorCode: "invalid_status")
+        }
+    }
+
+    // MARK: development mailbox
+
+    static let devMailColumns = ["id", "outbox_id", "recipient", "sender", "reply_to", "subject", "html", "text_body", "message_id", "received_at"]
+
+    static func devMail(from row: any SQLRow) throws -> DevMailboxMessage {
+        DevMailboxMessage(
+            id: try row.decode(column: "id", as: String.self),
+            outboxID: try row.decode(column: "outbox_id", as: String?.self),
+            to: try row.decode(column: "recipient", as: String.self),
+            from: try row.decode(column: "sender", as: String.self),
+            replyTo: try row.decode(column: "reply_to", as: String?.self),
+            subject: try row.decode(column: "subject", as: String.self),
+            html: try row.decode(column: "html", as: String.self),
+            text: try row.decode(column: "text_body", as: String?.self),
+            messageID: try row.decode(column: "message_id", as: String.self),
+            receivedAt: Timestamp.date(milliseconds: try row.decode(column: "received_at", as: Int64.self)))
+    }
+
+    public func insertDevMail(_ m: DevMailboxMessage) async throws {
+        try await write {
+            try await db.insert(into: "dev_mailbox").columns(Self.devMailColumns)
+                .values(SQLBind(m.id), SQLBind(m.outboxID), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject),
+                        SQLBind(m.html), SQLBind(m.text), SQLBind(m.messageID), SQLBind(Timestamp.milliseconds(m.receivedAt)))
+                .run()
+        }
+    }
+
+    public func devMails(limit: Int) async throws -> [DevMailboxMessage] {
+        try await db.select().columns(Self.devMailColumns.map { SQLColumn($0) }).from("dev_mailbox")
+            .orderBy("received_at", .descending).orderBy("id", .descending).limit(max(0, limit)).all().map(Self.devMail(from:))
+    }
+
+    public func devMail(id: String) async throws -> DevMailboxMessage? {
+        try await db.select().columns(Self.devMailColumns.map { SQLColumn($0) }).from("dev_mailbox")
+            .where("id", .equal, SQLBind(id)).first().map(Self.devMail(from:))
+    }
+
+    // MARK: email provider
+
+    static let providerColumns = ["id", "name", "enabled", "default_from_address", "credentials", "settings", "created_at", "updated_at"]
+
+    public func emailProvider() async throws -> EmailProvider? {
+        try await db.select().columns(Self.providerColumns.map { SQLColumn($0) }).from("email_provider")
+            .where("id", .equal, SQLBind("default")).first().map { row in
+                EmailProvider(
+                    name: try row.decode(column: "name", as: String.self),
+                    enabled: try row.decode(column: "enabled", as: Bool.self),
+                    defaultFromAddress: try row.decode(column: "default_from_address", as: String?.self),
+                    credentials: Self.decodeObject(try row.decode(column: "credentials", as: String.self)),
+                    settings: Self.decodeObject(try row.decode(column: "settings", as: String.self)),
+                    createdAt: Timestamp.date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
+                    updatedAt: Timestamp.date(milliseconds: try row.decode(column: "updated_at", as: Int64.self)))
+            }
+    }
+
+    public func insertEmailProvider(_ p: EmailProvider) async throws {
+        try await write(conflict: .emailProviderExists) {
+            try await db.insert(into: "email_provider").columns(Self.providerColumns)
+                .values(SQLBind("default"), SQLBind(p.name), SQLBind(p.enabled), SQLBind(p.defaultFromAddress), SQLBind(Self.encode(p.credentials)),
+                        SQLBind(Self.encode(p.settings)), SQLBind(Timestamp.milliseconds(p.createdAt)), SQLBind(Timestamp.milliseconds(p.updatedAt)))
+                .run()
+        }
+    }
+
+    public func updateEmailProvider(_ p: EmailProvider) async throws {
+        let query = db.update("email_provider")
+            .set("name", to: SQLBind(p.name)).set("enabled", to: SQLBind(p.enabled))
+            .set("default_from_address", to: SQLBind(p.defaultFromAddress))
+            .set("credentials", to: SQLBind(Self.encode(p.credentials))).set("settings", to: SQLBind(Self.encode(p.settings)))
+            .set("updated_at", to: SQLBind(Timestamp.milliseconds(p.updatedAt)))
+            .where("id", .equal, SQLBind("default")).returning("id")
+        let found = try await write { !(try await query.all()).isEmpty }
+        if !found { throw UsherError.emailProviderNotFound }
+    }
+
+    public func deleteEmailProvider() async throws -> Bool {
+        let db = self.db
+        return try await write { !(try await db.delete(from: "email_provider").where("id", .equal, SQLBind("default")).returning("id").all()).isEmpty }
+    }
+}

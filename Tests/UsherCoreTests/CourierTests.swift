@@ -1,0 +1,210 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import UsherCore
+import UsherTesting
+
+/// A transport that answers from a script and records what it was asked to send.
+final class ScriptedTransport: MailTransport {
+    private let state = Mutex<(script: [MailDeliveryError?], sent: [OutboundEmail])>(([], []))
+    init(_ script: [MailDeliveryError?] = []) { state.withLock { $0.script = script } }
+    var name: String { "scripted" }
+    var sent: [OutboundEmail] { state.withLock { $0.sent } }
+    func send(_ email: OutboundEmail) async throws -> MailDeliveryReceipt {
+        let failure: MailDeliveryError? = state.withLock { s in
+            s.sent.append(email)
+            return s.script.isEmpty ? nil : s.script.removeFirst()
+        }
+        if let failure { throw failure }
+        return MailDeliveryReceipt(summary: "250 ok")
+    }
+}
+
+@Suite("Courier")
+struct CourierTests {
+    static func make(_ transport: ScriptedTransport, clock: FakeClock, store: InMemoryUsherStore = InMemoryUsherStore(),
+                     configure: (inout CourierSettings) -> Void = { _ in }) -> (Courier, InMemoryUsherStore, MailService) {
+        var settings = CourierSettings()
+        settings.backoffBase = 10
+        settings.backoffMax = 1_000
+        settings.maxAttempts = 4
+        settings.abandonAfter = 3_600
+        settings.leaseDuration = 60
+        configure(&settings)
+        var logger = Logger(label: "courier-test")
+        logger.logLevel = .critical
+        let courier = Courier(store: store, transport: transport, clock: clock, settings: settings, logger: logger, workerID: "w1", jitter: { 1 })
+        return (courier, store, MailService(store: store, clock: clock, messageIDDomain: "id.example", usesDevelopmentMailbox: false))
+    }
+
+    @Test func deliversOnceAndKeepsTheMessageID() async throws {
+        let clock = FakeClock()
+        let transport = ScriptedTransport()
+        let (courier, store, mail) = Self.make(transport, clock: clock)
+        let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "<p>Hi</p>", purpose: "test")
+        #expect(queued.messageID.hasSuffix("@id.example>"))
+        #expect(await courier.runOnce() == 1)
+        #expect(await courier.runOnce() == 0)
+        #expect(transport.sent.map(\.messageID) == [queued.messageID])
+        let stored = try #require(try await store.outboxMessage(id: queued.id))
+        #expect(stored.status == .sent && stored.attempts == 1 && stored.sentAt == clock.now)
+    }
+
+    @Test func backoffDoublesWithJitterAndCap() {
+        let clock = FakeClock()
+        let (full, _, _) = Self.make(ScriptedTransport(), clock: clock)
+        #expect(full.backoff(afterAttempts: 1) == 10)
+        #expect(full.backoff(afterAttempts: 2) == 20)
+        #expect(full.backoff(afterAttempts: 4) == 80)
+        #expect(full.backoff(afterAttempts: 40) == 1_000)  // capped
+        let value = 0.0
+        let half = Courier(store: InMemoryUsherStore(), transport: ScriptedTransport(), clock: clock, settings: {
+            var s = CourierSettings(); s.backoffBase = 10; s.backoffMax = 1_000; return s
+        }(), jitter: { value })
+        #expect(half.backoff(afterAttempts: 3) == 20)  // "equal jitter": never below half the full delay
+    }
+
+    @Test func temporaryFailuresRetryThenAbandonAtTheCap() async throws {
+        let clock = FakeClock()
+        let temporary = MailDeliveryError(.temporary, "451 4.3.0 try again")
+        let transport = ScriptedTransport([temporary, temporary, temporary, temporary])
+        let (courier, store, mail) = Self.make(transport, clock: clock)
+        let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "x", purpose: "test")
+        #expect(await courier.runOnce() == 1)
+        var stored = try #require(try await store.outboxMessage(id: queued.id))
+        #expect(stored.status == .failed && stored.attempts == 1 && stored.nextAttemptAt == clock.now.addingTimeInterval(10))
+        #expect(await courier.runOnce() == 0)  // not due yet
+        for (attempt, delay) in [(2, 20.0), (3, 40.0)] {
+            clock.advance(by: 1_000)
+            #expect(await courier.runOnce() == 1)
+            stored = try #require(try await store.outboxMessage(id: queued.id))
+            #expect(stored.status == .failed && stored.attempts == attempt && stored.nextAttemptAt == clock.now.addingTimeInterval(delay))
+        }
+        clock.advance(by: 1_000)
+        #expect(await courier.runOnce() == 1)
+        stored = try #require(try await store.outboxMessage(id: queued.id))
+        #expect(stored.status == .abandoned && stored.attempts == 4)
+        #expect(stored.lastError?.contains("gave up after 4 attempts") == true && stored.lastError?.contains("451") == true)
+        #expect(transport.sent.count == 4)
+    }
+
+    @Test func permanentFailureAbandonsAtOnce() async throws {
+        let clock = FakeClock()
+        let transport = ScriptedTransport([MailDeliveryError(.permanent, "550 5.1.1 user unknown")])
+        let (courier, store, mail) = Self.make(transport, clock: clock)
+        let queued = try await mail.enqueue(to: "reject@example.com", subject: "Hi", html: "x", purpose: "test")
+        await courier.runOnce()
+        let stored = try #require(try await store.outboxMessage(id: queued.id))
+        #expect(stored.status == .abandoned && stored.lastError == "550 5.1.1 user unknown")
+        let retried = try await mail.retry(id: queued.id)
+        #expect(retried.status == .queued)
+        await courier.runOnce()
+        #expect(try await store.outboxMessage(id: queued.id)?.status == .sent)
+    }
+
+    @Test func oldMessagesAreAbandonedOnTheNextTemporaryFailure() async throws {
+        let clock = FakeClock()
+        let transport = ScriptedTransport([MailDeliveryError(.temporary, "connection refused")])
+        let (courier, store, mail) = Self.make(transport, clock: clock) { $0.maxAttempts = 100 }
+        let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "x", purpose: "test")
+        clock.advance(by: 3_600)
+        await courier.runOnce()
+        let stored = try #require(try await store.outboxMessage(id: queued.id))
+        #expect(stored.status == .abandoned && stored.lastError?.contains("connection refused") == true)
+    }
+
+    @Test func unusableTransportDoesNotSpendAttempts() async throws {
+        let clock = FakeClock()
+        let down = MailDeliveryError(.transportUnavailable, "535 5.7.8 authentication failed")
+        let transport = ScriptedTransport(Array(repeating: down, count: 10))
+        let (courier, store, mail) = Self.make(transport, clock: clock) { $0.abandonAfter = 1_000_000 }
+        let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "x", purpose: "test")
+        for _ in 0..<10 {
+            await courier.runOnce()
+            clock.advance(by: 1_000)
+        }
+        let stored = try #require(try await store.outboxMessage(id: queued.id))
+        #expect(stored.status == .failed && stored.attempts == 0 && transport.sent.count == 10)
+        await courier.runOnce()
+        #expect(try await store.outboxMessage(id: queued.id)?.status == .sent)
+    }
+
+    @Test func crashedWorkersMessagesAreSentAfterTheLease() async throws {
+        let clock = FakeClock()
+        let store = InMemoryUsherStore()
+        let transport = ScriptedTransport()
+        let (courier, _, mail) = Self.make(transport, clock: clock, store: store)
+        let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "x", purpose: "test")
+        // Another worker claimed it and died.
+        _ = try await store.claimOutbox(worker: "dead", now: clock.now, leaseUntil: clock.now.addingTimeInterval(60), limit: 10)
+        #expect(await courier.runOnce() == 0)
+        clock.advance(by: 61)
+        #expect(await courier.runOnce() == 1)
+        let stored = try #require(try await store.outboxMessage(id: queued.id))
+        #expect(stored.status == .sent && stored.attempts == 2 && transport.sent.count == 1)
+    }
+
+    @Test func concurrentCouriersSendEachMessageOnce() async throws {
+        let clock = FakeClock()
+        let store = InMemoryUsherStore()
+        let transport = ScriptedTransport()
+        let mail = MailService(store: store, clock: clock, messageIDDomain: "x", usesDevelopmentMailbox: false)
+        for n in 0..<50 { try await mail.enqueue(to: "u\(n)@example.com", subject: "S", html: "x", purpose: "test") }
+        var settings = CourierSettings()
+        settings.batchSize = 3
+        let couriers = (0..<4).map { Courier(store: store, transport: transport, clock: clock, settings: settings, workerID: "w\($0)") }
+        await withTaskGroup(of: Void.self) { group in
+            for courier in couriers { group.addTask { while await courier.runOnce() > 0 {} } }
+        }
+        #expect(transport.sent.count == 50)
+        #expect(Set(transport.sent.map(\.to)).count == 50)
+    }
+
+    @Test func developmentMailboxStoresTheMessage() async throws {
+        let clock = FakeClock()
+        let store = InMemoryUsherStore()
+        let mailbox = DevelopmentMailbox(store: store, clock: clock, defaultFrom: "no-reply@id.example")
+        let courier = Courier(store: store, transport: mailbox, clock: clock)
+        let mail = MailService(store: store, clock: clock, messageIDDomain: "id.example", usesDevelopmentMailbox: true)
+        let queued = try await mail.enqueue(to: "ada@example.com", subject: "Bonjour ✓", html: "<p>x</p>", text: "x", purpose: "test")
+        await courier.runOnce()
+        let stored = try #require(try await store.devMails(limit: 10).first)
+        #expect(stored.outboxID == queued.id && stored.from == "no-reply@id.example" && stored.subject == "Bonjour ✓" && stored.messageID == queued.messageID)
+    }
+
+    @Test func enqueueRefusesAnInvalidAddress() async throws {
+        let mail = MailService(store: InMemoryUsherStore(), clock: FakeClock(), messageIDDomain: "x", usesDevelopmentMailbox: true)
+        for bad in ["", "no-at-sign", "a@b\r\nBcc: x@y", "a b@c.d", "@x.y", "x@"] {
+            await #expect(throws: UsherError.self) { try await mail.enqueue(to: bad, subject: "S", html: "x", purpose: "t") }
+        }
+    }
+
+    /// A transport that looks at the stored message while "sending" it.
+    final class InspectingTransport: MailTransport {
+        let store: InMemoryUsherStore
+        let seen: Mutex<[OutboxMessage]> = Mutex([])
+        init(store: InMemoryUsherStore) { self.store = store }
+        var name: String { "inspecting" }
+        func send(_ email: OutboundEmail) async throws -> MailDeliveryReceipt {
+            if let id = email.outboxID, let stored = try await store.outboxMessage(id: id) { seen.withLock { $0.append(stored) } }
+            return MailDeliveryReceipt(summary: "ok")
+        }
+    }
+
+    @Test func leaseCoversEverySendOfTheRound() async throws {
+        let clock = FakeClock()
+        let store = InMemoryUsherStore()
+        let transport = InspectingTransport(store: store)
+        var settings = CourierSettings()
+        settings.batchSize = 8
+        settings.concurrency = 2
+        settings.leaseDuration = 60
+        let courier = Courier(store: store, transport: transport, clock: clock, settings: settings, workerID: "w")
+        let mail = MailService(store: store, clock: clock, messageIDDomain: "x", usesDevelopmentMailbox: false)
+        try await mail.enqueue(to: "a@example.com", subject: "S", html: "x", purpose: "t")
+        await courier.runOnce()
+        let seen = try #require(transport.seen.withLock { $0.first })
+        #expect(seen.status == .sending && seen.leaseOwner == "w" && seen.leaseExpiresAt == clock.now.addingTimeInterval(4 * 60))
+    }
+}
