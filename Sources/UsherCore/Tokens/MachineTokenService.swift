@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The answer to a successful client-credentials request, in Auth0's shape.
 public struct MachineToken: Sendable {
@@ -23,6 +24,7 @@ public struct MachineTokenService: Sendable {
     public let issuer: String
     /// `{public_url}/api/v2/` — the Management API identifier.
     public let managementAudience: String
+    let verifiedTokens = VerifiedTokenCache()
 
     public init(store: any UsherStore, signer: TokenSigner, clock: any UsherClock, publicURL: String) {
         self.store = store
@@ -80,16 +82,43 @@ public struct MachineTokenService: Sendable {
     }
 
     /// Checks a bearer token for the Management API and returns its claims; 401 errors as Auth0 words them.
+    ///
+    /// Tokens whose signature, issuer and audience checked out are remembered (by exact token text), so a
+    /// client reusing its token for 24 hours pays for the RSA verification and claim decoding once. Expiry is
+    /// still checked on every call against the clock.
     public func verifyManagementToken(_ token: String) async throws(UsherError) -> AccessTokenClaims {
         let claims: AccessTokenClaims
-        do {
-            claims = try await signer.verify(token, as: AccessTokenClaims.self)
-        } catch {
-            throw UsherError.invalidToken
+        if let cached = verifiedTokens.claims(for: token) {
+            claims = cached
+        } else {
+            do {
+                claims = try await signer.verify(token, as: AccessTokenClaims.self)
+            } catch {
+                throw UsherError.invalidToken
+            }
+            guard claims.aud == managementAudience, claims.iss == issuer else { throw UsherError.invalidToken }
+            verifiedTokens.remember(token, claims)
         }
-        guard claims.aud == managementAudience, claims.iss == issuer else { throw UsherError.invalidToken }
         let now = Int64(clock.now.timeIntervalSince1970)
         guard claims.exp > now else { throw UsherError.expiredToken }
         return claims
+    }
+}
+
+/// Claims of tokens that passed full verification, bounded so a flood of distinct valid tokens cannot grow it
+/// without limit (it is simply emptied when full; the next request re-verifies).
+final class VerifiedTokenCache: Sendable {
+    static let capacity = 4_096
+    private let entries = Mutex<[String: AccessTokenClaims]>([:])
+
+    func claims(for token: String) -> AccessTokenClaims? {
+        entries.withLock { $0[token] }
+    }
+
+    func remember(_ token: String, _ claims: AccessTokenClaims) {
+        entries.withLock { cache in
+            if cache.count >= Self.capacity { cache.removeAll(keepingCapacity: true) }
+            cache[token] = claims
+        }
     }
 }

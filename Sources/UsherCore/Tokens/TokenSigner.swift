@@ -85,4 +85,10 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
 
     public var scopes: Set<String> { Set(scope.split(separator: " ").map(String.init)) }
+
+    /// Whether the token holds at least one of `required`; compares substrings without building a set,
+    /// because it runs on every Management API request.
+    public func hasAnyScope(of required: [String]) -> Bool {
+        scope.split(separator: " ").contains { held in required.contains { held == $0 } }
+    }
 }
