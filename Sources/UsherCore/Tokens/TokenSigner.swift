@@ -86,9 +86,20 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
 
     public var scopes: Set<String> { Set(scope.split(separator: " ").map(String.init)) }
 
-    /// Whether the token holds at least one of `required`; compares substrings without building a set,
-    /// because it runs on every Management API request.
+    /// Whether the token holds at least one of `required`. It runs on every Management API request, so it walks
+    /// the space-separated UTF-8 bytes in place (a `split` here cost 7% of a user read in the profile).
     public func hasAnyScope(of required: [String]) -> Bool {
-        scope.split(separator: " ").contains { held in required.contains { held == $0 } }
+        var scope = self.scope
+        return scope.withUTF8 { held in
+            var start = 0
+            while start < held.count {
+                var end = start
+                while end < held.count && held[end] != 0x20 { end += 1 }
+                let word = UnsafeBufferPointer(rebasing: held[start..<end])
+                for candidate in required where candidate.utf8.elementsEqual(word) { return true }
+                start = end + 1
+            }
+            return false
+        }
     }
 }
