@@ -62,6 +62,7 @@ let package = Package(
         .target(
             name: "UsherCore",
             dependencies: [
+                "UsherLiquid",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -85,6 +86,7 @@ let package = Package(
         .target(
             name: "UsherHTTP",
             dependencies: [
+                "UsherLiquid",
                 "UsherCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -7,6 +7,11 @@ echo "==> HTTP: Usher users API vs a bare Hummingbird handler"
 bench/http/run.sh
 if [ -x bench/mail/run.sh ]; then echo; echo "==> Mail: SMTP client vs postfix smtp-source"; bench/mail/run.sh; fi
 if [ -x bench/liquid/run.sh ]; then echo; echo "==> Liquid: UsherLiquid vs Ruby Liquid and python-liquid"; bench/liquid/run.sh; fi
+if [ -x bench/reset/run.sh ]; then
+  echo; echo "==> Password reset requests: Usher change_password vs fastapi-users forgot-password"
+  swift build -c release --product usher >/dev/null
+  USHER_BIN=.build/release/usher bench/reset/run.sh
+fi
 echo; echo "==> Actions: one post-login action execution"
 swift build -c release --product usher >/dev/null && swift build -c release --product ActionsBench >/dev/null
 .build/release/ActionsBench --iterations 5000

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # `make test`: everything the test suites need, then every suite.
-#  1. Debian packages (JavaScriptCore, PostgreSQL, aiosmtpd, postfix's smtp-sink, Chromium) and a Python venv
+#  1. Debian packages (JavaScriptCore, PostgreSQL, aiosmtpd, postfix's smtp-sink, Chromium + chromedriver) and a
+#     Python venv (.venv, from tests/e2e/requirements.txt: pytest, requests, auth0-python, selenium)
 #  2. a throwaway PostgreSQL cluster and the SMTP test servers, stopped again on exit
 #  3. Swift tests (Swift Testing), storage conformance on SQLite and PostgreSQL
-#  4. end-to-end tests (pytest) against real `usher` processes with real clients (auth0-python …)
+#  4. end-to-end tests (pytest) against real `usher` processes with real clients (auth0-python, headless Chromium
+#     via Selenium); screenshots land in tests/artifacts/ (USHER_TEST_ARTIFACTS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 echo "==> dependencies"
 ./scripts/install-deps.sh test
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import auth0, pytest, requests" 2>/dev/null; then
+# (Re)install the venv when tests/e2e/requirements.txt changes (e.g. selenium for the browser tests).
+want_requirements=$(sha256sum tests/e2e/requirements.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want_requirements" ] \
+   || ! .venv/bin/python -c "import auth0, pytest, requests, selenium" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r tests/e2e/requirements.txt
+  echo "$want_requirements" > .venv/.requirements.sha256
 fi
 
 work=$(mktemp -d /tmp/usher-test.XXXXXX)
@@ -43,8 +49,10 @@ swift test --skip-build --disable-xctest 2>&1 | tee "$work/swift-test.log" || st
 
 echo "==> end-to-end (pytest)"
 export USHER_BINARY="$root/.build/debug/usher"
-export USHER_TEST_ARTIFACTS="$root/artifacts"
+# Screenshots of the browser tests (tests/e2e/test_browser.py) and other artifacts; kept after the run.
+export USHER_TEST_ARTIFACTS="${USHER_TEST_ARTIFACTS:-$root/tests/artifacts}"
 mkdir -p "$USHER_TEST_ARTIFACTS"
+echo "artifacts (screenshots): $USHER_TEST_ARTIFACTS"
 .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider || status=1
 
 exit $status

@@ -54,13 +54,16 @@ public final class SMTPMailTransport: MailTransport {
 
     /// The SMTP configuration for a stored Auth0-style provider: STARTTLS required (implicit TLS on 465),
     /// as Auth0 demands TLS 1.2+ of custom SMTP servers.
-    public static func configuration(for provider: EmailProvider) throws -> SMTPConfiguration {
+    /// `trustedCAFile` adds a private CA (an internal relay's) to the system trust roots.
+    public static func configuration(for provider: EmailProvider, trustedCAFile: String? = nil) throws -> SMTPConfiguration {
         guard let host = provider.smtpHost, let port = provider.smtpPort else {
             throw MailDeliveryError(.transportUnavailable, "the email provider has no smtp_host/smtp_port")
         }
         var credentials: SMTPConfiguration.Credentials?
         if let user = provider.smtpUser, !user.isEmpty { credentials = .init(username: user, password: provider.smtpPassword ?? "") }
-        return SMTPConfiguration(host: host, port: port, tls: port == 465 ? .implicit : .required, credentials: credentials)
+        var configuration = SMTPConfiguration(host: host, port: port, tls: port == 465 ? .implicit : .required, credentials: credentials)
+        configuration.trustedCAFile = trustedCAFile
+        return configuration
     }
 }
 
@@ -76,7 +79,12 @@ public actor ConfiguredMailTransport: MailTransport {
     let logger: Logger
     private var cached: (provider: EmailProvider?, transport: (any MailTransport)?, checked: ContinuousClock.Instant)?
 
-    public init(store: any UsherStore, fixed: SMTPMailTransport?, devMailbox: DevelopmentMailbox?, fallbackFrom: String, logger: Logger) {
+    /// CA file trusted for the stored provider's server (`USHER_SMTP_CA_FILE`).
+    nonisolated let providerCAFile: String?
+
+    public init(store: any UsherStore, fixed: SMTPMailTransport?, devMailbox: DevelopmentMailbox?, fallbackFrom: String, logger: Logger,
+                providerCAFile: String? = nil) {
+        self.providerCAFile = providerCAFile
         self.store = store
         self.fixed = fixed
         self.devMailbox = devMailbox
@@ -111,7 +119,7 @@ public actor ConfiguredMailTransport: MailTransport {
         var transport: (any MailTransport)?
         if let usable {
             do {
-                transport = try SMTPMailTransport(configuration: try SMTPMailTransport.configuration(for: usable),
+                transport = try SMTPMailTransport(configuration: try SMTPMailTransport.configuration(for: usable, trustedCAFile: providerCAFile),
                                                   defaultFrom: usable.defaultFromAddress ?? fallbackFrom, logger: logger)
                 logger.info("Delivering mail through the configured email provider", metadata: ["smtp_host": "\(usable.smtpHost ?? "-")"])
             } catch {

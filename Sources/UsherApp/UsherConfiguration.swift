@@ -26,12 +26,20 @@ public struct UsherConfiguration: Sendable {
     /// `smtp://user:pass@host:port?…` (see `SMTPConfiguration(url:)`); wins over the provider stored through the API.
     /// Holds a password: never log it.
     public var smtpURL: String?
+    /// PEM file of a private CA trusted (besides the system roots) for the SMTP server of the provider stored
+    /// through the Management API; `USHER_SMTP_URL` takes `ca_file=` instead.
+    public var smtpCAFile: String?
     public var environment = UsherEnvironment.development
     /// Sender when neither the message nor the provider names one; default `no-reply@<public host>`.
     public var mailFrom: String?
     /// Courier pacing; `USHER_MAIL_POLL_INTERVAL_MS`, `USHER_MAIL_BACKOFF_BASE_MS`, `USHER_MAIL_LEASE_MS`,
     /// `USHER_MAIL_MAX_ATTEMPTS` shorten it for tests.
     public var courier = CourierSettings()
+    /// `/dbconnections/change_password` limit per client IP + email: `burst` requests, then one per `refill` seconds.
+    public var changePasswordBurst = 10
+    public var changePasswordRefillSeconds: TimeInterval = 60
+    /// The tenant's raw name (`{{ tenant }}` in email templates).
+    public var tenantName = "usher"
 
     public init() {}
 }
@@ -49,6 +57,7 @@ public struct ConfigurationLoader: Sendable {
         "host", "port", "public_url", "database_url", "tls_cert", "tls_key", "trusted_proxies", "bcrypt_cost",
         "bootstrap_client_id", "bootstrap_client_secret", "log_level",
         "smtp_url", "environment", "mail_from", "mail_poll_interval_ms", "mail_backoff_base_ms", "mail_lease_ms", "mail_max_attempts",
+        "change_password_burst", "change_password_refill_seconds", "tenant_name", "smtp_ca_file",
     ]
 
     public static func environmentName(_ key: String) -> String { "USHER_" + key.uppercased() }
@@ -152,6 +161,16 @@ public struct ConfigurationLoader: Sendable {
         }
         if let ms = try milliseconds("mail_lease_ms", 100...86_400_000) { config.courier.leaseDuration = Double(ms) / 1000 }
         if let n = try milliseconds("mail_max_attempts", 1...1_000) { config.courier.maxAttempts = n }
+        if let n = try milliseconds("change_password_burst", 1...1_000_000_000) { config.changePasswordBurst = n }
+        if let n = try milliseconds("change_password_refill_seconds", 1...86_400) { config.changePasswordRefillSeconds = TimeInterval(n) }
+        if let (v, source) = value("smtp_ca_file") {
+            guard FileManager.default.isReadableFile(atPath: v) else { throw fail(source, "cannot read CA file '\(v)'") }
+            config.smtpCAFile = v
+        }
+        if let (v, source) = value("tenant_name") {
+            guard !v.isEmpty, v.count <= 64, !v.contains(where: \.isNewline) else { throw fail(source, "'\(v)' is not a tenant name (1-64 characters)") }
+            config.tenantName = v
+        }
         return config
     }
 

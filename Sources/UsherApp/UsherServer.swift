@@ -61,7 +61,8 @@ public final class UsherServer: Sendable {
                 machineTokens: MachineTokenService(store: store, signer: signer, clock: clock, publicURL: configuration.publicURL),
                 signer: signer,
                 publicURL: configuration.publicURL,
-                mail: mail)
+                mail: mail, clock: clock, hasher: hasher, tenantName: configuration.tenantName,
+                changePasswordBurst: configuration.changePasswordBurst, changePasswordRefill: configuration.changePasswordRefillSeconds)
             return UsherServer(configuration: configuration, database: database, store: store, services: services,
                                registry: PrometheusCollectorRegistry(), logger: logger, clock: clock, providerConfiguredAtOpen: providerConfigured)
         } catch {
@@ -114,7 +115,8 @@ public final class UsherServer: Sendable {
             ? DevelopmentMailbox(store: store, clock: clock, defaultFrom: fallbackFrom) : nil
         var courierLogger = logger
         courierLogger[metadataKey: "component"] = "courier"
-        let transport = ConfiguredMailTransport(store: store, fixed: fixed, devMailbox: devMailbox, fallbackFrom: fallbackFrom, logger: courierLogger)
+        let transport = ConfiguredMailTransport(store: store, fixed: fixed, devMailbox: devMailbox, fallbackFrom: fallbackFrom, logger: courierLogger,
+                                                providerCAFile: configuration.smtpCAFile)
         let courier = Courier(store: store, transport: transport, clock: clock, settings: configuration.courier, logger: courierLogger)
         return CourierService(courier: courier, transport: transport)
     }
@@ -132,7 +134,8 @@ public final class UsherServer: Sendable {
         } else {
             server = .http1()
         }
-        return Application(router: makeRouter(), server: server, configuration: serverConfiguration, services: [courier], logger: logger)
+        let resets = PasswordResetWorker(resets: services.passwordResets, store: store, clock: clock)
+        return Application(router: makeRouter(), server: server, configuration: serverConfiguration, services: [courier, resets], logger: logger)
     }
 
     public func close() async {

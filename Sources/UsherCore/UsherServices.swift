@@ -10,18 +10,42 @@ public struct UsherServices: Sendable {
     public var publicURL: String
     /// Email provider, outbox and development mailbox.
     public var mail: MailService
+    public var emailTemplates: EmailTemplateService
+    public var tickets: TicketService
+    public var passwordResets: PasswordResetService
+    public var emailVerification: EmailVerificationService
+    public var signups: SignupService
+    public var invitations: InvitationService
+    public var logs: LogService
+    public var tenant: TenantService
+    /// Limits for `/dbconnections/signup` per client IP.
+    public var signupLimiter: RateLimiter
 
     /// `mail` defaults to a service on `store` with the system clock that assumes the development mailbox.
     public init(store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner, publicURL: String,
-                mail: MailService? = nil) {
+                mail: MailService? = nil, clock: any UsherClock = SystemClock(), hasher: any PasswordHasher, tenantName: String = "usher",
+                changePasswordBurst: Int = 10, changePasswordRefill: TimeInterval = 60) {
         self.store = store
         self.users = users
         self.clients = clients
         self.machineTokens = machineTokens
         self.signer = signer
         self.publicURL = publicURL
-        self.mail = mail ?? MailService(store: store, clock: SystemClock(), messageIDDomain: URLComponents(string: publicURL)?.host ?? "localhost",
-                                        usesDevelopmentMailbox: true)
+        let mail = mail ?? MailService(store: store, clock: clock, messageIDDomain: URLComponents(string: publicURL)?.host ?? "localhost",
+                                       usesDevelopmentMailbox: true)
+        self.mail = mail
+        emailTemplates = EmailTemplateService(store: store, clock: clock)
+        tickets = TicketService(store: store, clock: clock, publicURL: publicURL)
+        passwordResets = PasswordResetService(
+            store: store, templates: emailTemplates, tickets: tickets, mail: mail, hasher: hasher, clock: clock, tenantName: tenantName,
+            requestLimiter: RateLimiter(burst: changePasswordBurst, refill: changePasswordRefill, clock: clock),
+            // One mailbox gets at most 20 reset emails in a burst, then one every 3 minutes, whoever asks.
+            mailLimiter: RateLimiter(burst: max(20, changePasswordBurst), refill: min(180, changePasswordRefill * 3), clock: clock))
+        emailVerification = EmailVerificationService(store: store, clock: clock, templates: emailTemplates, tickets: tickets, mail: mail, tenantName: tenantName)
+        invitations = InvitationService(users: users, resets: passwordResets)
+        signups = SignupService(store: store, users: users, verification: emailVerification, clock: clock)
+        logs = LogService(store: store)
+        tenant = TenantService(store: store, name: tenantName)
+        signupLimiter = RateLimiter(burst: 50, refill: 1.2, clock: clock)
     }
 }
-

@@ -43,6 +43,43 @@ public struct AuthenticationAPIController: Sendable {
             return response
         }
 
+        let resets = services.passwordResets
+        oauth.post("dbconnections/change_password") { request, context -> Response in
+            let fields = try await HTTPInput.fields(request)
+            if fields["password"] != nil {
+                // Lock 8 once set the password here; Auth0 now refuses it, and so does Usher.
+                throw UsherError(.invalidInput, "Password is not allowed", errorCode: "invalid_request")
+            }
+            let decision = try resets.request(
+                email: fields["email"], connection: fields["connection"], clientID: fields["client_id"], ip: context.clientAddress,
+                userAgent: request.headers[.userAgent], language: request.headers[.acceptLanguage])
+            var response = HTTPOutput.text(PasswordResetService.successMessage)
+            response.headers[HTTPField.Name("X-RateLimit-Limit")!] = String(resets.requestLimiter.burst)
+            response.headers[HTTPField.Name("X-RateLimit-Remaining")!] = String(decision.remaining)
+            response.headers[HTTPField.Name("X-RateLimit-Reset")!] = String(Int(decision.resetAt.timeIntervalSince1970.rounded(.up)))
+            return response
+        }
+
+        let signups = services.signups
+        let signupLimiter = services.signupLimiter
+        router.post("dbconnections/signup") { request, context -> Response in
+            guard signupLimiter.take(context.clientAddress ?? "-").allowed else {
+                return HTTPOutput.json(SignupError(statusCode: 429, name: "TooManyRequestsError", code: "too_many_requests",
+                                                   description: "Too many sign-ups from your network. Wait a few minutes and try again.").json,
+                                       status: .tooManyRequests)
+            }
+            do {
+                let body = try await HTTPInput.jsonObjectOrForm(request)
+                let created = try await signups.signup(body, ip: context.clientAddress, userAgent: request.headers[.userAgent])
+                return HTTPOutput.json(created)
+            } catch let error as SignupError {
+                return HTTPOutput.json(error.json, status: HTTPResponse.Status(code: error.statusCode))
+            } catch let error as UsherError where error.kind == .invalidInput || error.kind == .payloadTooLarge {
+                return HTTPOutput.json(SignupError(statusCode: 400, name: "BadRequestError", code: "invalid_signup", description: .string(error.message)).json,
+                                       status: .badRequest)
+            }
+        }
+
         router.get(".well-known/jwks.json") { _, _ -> Response in
             var response = HTTPOutput.json(signer.jwks)
             response.headers[.cacheControl] = "public, max-age=300"

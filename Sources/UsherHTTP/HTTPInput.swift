@@ -36,6 +36,26 @@ public enum HTTPInput {
         return object
     }
 
+    /// A JSON object, or a form body read as an object of strings (booleans and integers converted), for the
+    /// Management endpoints Auth0 documents as accepting `application/x-www-form-urlencoded` too.
+    static func jsonObjectOrForm(_ request: Request) async throws -> JSONObject {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else { return try await jsonObject(request) }
+        let fields = formDecode(String(decoding: try await bytes(of: request), as: UTF8.self))
+        var object = JSONObject()
+        for key in fields.keys.sorted() {
+            let value = fields[key] ?? ""
+            if value == "true" || value == "false" {
+                object[key] = .bool(value == "true")
+            } else if let number = Int64(value), key.hasSuffix("_sec") {
+                object[key] = .int(number)
+            } else {
+                object[key] = .string(value)
+            }
+        }
+        return object
+    }
+
     /// Fields of a JSON or `application/x-www-form-urlencoded` body as strings (OAuth endpoints take both).
     /// Non-string JSON values are kept in their JSON text so validation can name them.
     static func fields(_ request: Request) async throws -> [String: String] {

@@ -26,6 +26,10 @@ public struct ManagementAPIController: Sendable {
         let clients = services.clients
         let audience = services.machineTokens.managementAudience
         let mail = services.mail
+        let templates = services.emailTemplates
+        let tickets = services.tickets
+        let logs = services.logs
+        let tenant = services.tenant
         return [
             // MARK: users
             ManagementRoute(method: .post, path: "users", scopes: ["create:users"]) { request, _ in
@@ -168,6 +172,56 @@ public struct ManagementAPIController: Sendable {
             },
             ManagementRoute(method: .post, path: "emails/outbox/:id/retry", scopes: ["update:email_outbox"]) { _, context in
                 HTTPOutput.json(try await mail.retry(id: try HTTPInput.pathParameter("id", context)).managementJSON())
+            },
+
+            // MARK: email templates (Auth0: POST answers 200, PATCH of an unconfigured template 404)
+            ManagementRoute(method: .post, path: "email-templates", scopes: ["create:email_templates"]) { request, _ in
+                HTTPOutput.json(try await templates.create(try await HTTPInput.jsonObject(request)).managementJSON)
+            },
+            ManagementRoute(method: .get, path: "email-templates/:name", scopes: ["read:email_templates"]) { _, context in
+                HTTPOutput.json(try await templates.template(name: try HTTPInput.pathParameter("name", context)).managementJSON)
+            },
+            ManagementRoute(method: .patch, path: "email-templates/:name", scopes: ["update:email_templates"]) { request, context in
+                let name = try HTTPInput.pathParameter("name", context)
+                return HTTPOutput.json(try await templates.update(name: name, try await HTTPInput.jsonObject(request), replace: false).managementJSON)
+            },
+            ManagementRoute(method: .put, path: "email-templates/:name", scopes: ["update:email_templates"]) { request, context in
+                let name = try HTTPInput.pathParameter("name", context)
+                return HTTPOutput.json(try await templates.update(name: name, try await HTTPInput.jsonObject(request), replace: true).managementJSON)
+            },
+
+            // MARK: tickets (links only; nothing is sent)
+            ManagementRoute(method: .post, path: "tickets/password-change", scopes: ["create:user_tickets"]) { request, _ in
+                let link = try await tickets.createPasswordChangeTicket(try await HTTPInput.jsonObjectOrForm(request))
+                return HTTPOutput.json(["ticket": .string(link)], status: .created)
+            },
+            ManagementRoute(method: .post, path: "tickets/email-verification", scopes: ["create:user_tickets"]) { request, _ in
+                let link = try await tickets.createEmailVerificationTicket(try await HTTPInput.jsonObjectOrForm(request))
+                return HTTPOutput.json(["ticket": .string(link)], status: .created)
+            },
+
+            // MARK: logs
+            ManagementRoute(method: .get, path: "logs", scopes: ["read:logs"]) { request, _ in
+                let parameters = HTTPInput.query(request)
+                let (query, page, includeTotals, checkpoint) = try LogService.query(parameters: parameters)
+                let result = try await logs.list(query)
+                let items = JSONValue.array(result.events.map { .object($0.managementJSON) })
+                guard includeTotals && !checkpoint else { return HTTPOutput.jsonValue(items) }
+                return HTTPOutput.json([
+                    "start": .int(Int64(page * query.limit)), "limit": .int(Int64(query.limit)), "length": .int(Int64(result.events.count)),
+                    "total": .int(Int64(result.total)), "logs": items,
+                ])
+            },
+            ManagementRoute(method: .get, path: "logs/:id", scopes: ["read:logs"]) { _, context in
+                HTTPOutput.json(try await logs.event(id: try HTTPInput.pathParameter("id", context)).managementJSON)
+            },
+
+            // MARK: tenant settings
+            ManagementRoute(method: .get, path: "tenants/settings", scopes: ["read:tenant_settings"]) { _, _ in
+                HTTPOutput.json(try await tenant.settings().object)
+            },
+            ManagementRoute(method: .patch, path: "tenants/settings", scopes: ["update:tenant_settings"]) { request, _ in
+                HTTPOutput.json(try await tenant.update(try await HTTPInput.jsonObject(request)).object)
             },
         ]
     }

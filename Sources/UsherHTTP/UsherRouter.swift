@@ -11,6 +11,7 @@ public enum UsherRouter {
         OperationsController(store: services.store, registry: registry).register(on: router)
         AuthenticationAPIController(services: services).register(on: router)
         ManagementAPIController(services: services).register(on: router)
+        HostedPagesController(services: services).register(on: router)
         if services.mail.usesDevelopmentMailbox { DevMailboxController(mail: services.mail).register(on: router) }
         return router
     }

@@ -18,6 +18,7 @@ public enum Migrator {
     public static let all: [Migration] = [
         Migration(version: 1, name: "users, clients, grants, connections, signing keys", apply: Schema.v1),
         Migration(version: 2, name: "outbox, development mailbox, email provider", apply: Schema.v2),
+        Migration(version: 3, name: "email templates, tickets, tenant log, tenant settings", apply: Schema.v3),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -203,6 +204,63 @@ enum Schema {
             .column("settings", type: .text, .notNull)
             .column("created_at", type: .bigint, .notNull)
             .column("updated_at", type: .bigint, .notNull)
+            .run()
+    }
+
+    static func v3(_ db: any SQLDatabase) async throws {
+        try await db.create(table: "email_templates")
+            .column("name", type: .text, .primaryKey(autoIncrement: false))
+            .column("body", type: .text)
+            .column("sender", type: .text)
+            .column("subject", type: .text)
+            .column("syntax", type: .text, .notNull)
+            .column("result_url", type: .text)
+            .column("url_lifetime", type: .bigint)
+            .column("include_email", type: boolean, .notNull)
+            .column("enabled", type: boolean, .notNull)
+            .column("updated_at", type: .bigint, .notNull)
+            .run()
+
+        // Only the SHA-256 of a link's token is stored.
+        try await db.create(table: "tickets")
+            .column("token_hash", type: .text, .primaryKey(autoIncrement: false))
+            .column("kind", type: .text, .notNull)
+            .column("user_id", type: .text, .notNull)
+            .column("client_id", type: .text)
+            .column("result_url", type: .text)
+            .column("include_email", type: boolean, .notNull)
+            .column("mark_email_verified", type: boolean, .notNull)
+            .column("origin", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("expires_at", type: .bigint, .notNull)
+            .column("used_at", type: .bigint)
+            .column("voided_at", type: .bigint)
+            .run()
+        try await db.create(index: "tickets_user").on("tickets").column("user_id").column("kind").run()
+        try await db.create(index: "tickets_expiry").on("tickets").column("expires_at").run()
+
+        // Log ids sort by time (see LogEvent.generateID), so the primary key orders the log.
+        try await db.create(table: "logs")
+            .column("log_id", type: .text, .primaryKey(autoIncrement: false))
+            .column("date", type: .bigint, .notNull)
+            .column("type", type: .text, .notNull)
+            .column("description", type: .text)
+            .column("client_id", type: .text)
+            .column("client_name", type: .text)
+            .column("ip", type: .text)
+            .column("user_agent", type: .text)
+            .column("user_id", type: .text)
+            .column("user_name", type: .text)
+            .column("connection", type: .text)
+            .column("connection_id", type: .text)
+            .column("details", type: .text, .notNull)
+            .run()
+        try await db.create(index: "logs_type").on("logs").column("type").column("log_id").run()
+        try await db.create(index: "logs_user").on("logs").column("user_id").column("log_id").run()
+
+        try await db.create(table: "tenant_settings")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("settings", type: .text, .notNull)
             .run()
     }
 }

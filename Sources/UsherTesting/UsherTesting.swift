@@ -39,6 +39,10 @@ public final class InMemoryUsherStore: UsherStore {
         var outbox: [String: OutboxMessage] = [:]
         var devMail: [DevMailboxMessage] = []
         var provider: EmailProvider?
+        var templates: [String: EmailTemplate] = [:]
+        var tickets: [String: Ticket] = [:]
+        var logs: [LogEvent] = []
+        var tenant = TenantSettings()
     }
 
     private let state = Mutex(State())
@@ -263,4 +267,77 @@ public final class InMemoryUsherStore: UsherStore {
             return s.provider != nil
         }
     }
+
+    // MARK: email templates
+    public func emailTemplate(name: String) async throws -> EmailTemplate? { state.withLock { $0.templates[name] } }
+    public func insertEmailTemplate(_ template: EmailTemplate) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.templates[template.template] != nil { throw UsherError(.conflict, "Template (\(template.template)) already exists.") }
+            s.templates[template.template] = template
+        }
+    }
+    public func updateEmailTemplate(_ template: EmailTemplate) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard s.templates[template.template] != nil else { throw UsherError(.notFound, "Template not found.") }
+            s.templates[template.template] = template
+        }
+    }
+
+    // MARK: tickets
+    public func insertTicket(_ ticket: Ticket) async throws { state.withLock { $0.tickets[ticket.tokenHash] = ticket } }
+    public func ticket(tokenHash: String) async throws -> Ticket? { state.withLock { $0.tickets[tokenHash] } }
+    public func redeemTicket(tokenHash: String, now: Date) async throws -> Bool {
+        state.withLock { s in
+            guard var ticket = s.tickets[tokenHash], ticket.problem(at: now) == nil else { return false }
+            ticket.usedAt = now
+            s.tickets[tokenHash] = ticket
+            return true
+        }
+    }
+    public func voidTickets(userID: String, kind: TicketKind, keeping: String?, now: Date) async throws -> Int {
+        state.withLock { s in
+            var count = 0
+            for (hash, var ticket) in s.tickets
+            where ticket.userID == userID && ticket.kind == kind && hash != keeping && ticket.usedAt == nil && ticket.voidedAt == nil {
+                ticket.voidedAt = now
+                s.tickets[hash] = ticket
+                count += 1
+            }
+            return count
+        }
+    }
+    public func deleteExpiredTickets(before: Date) async throws -> Int {
+        state.withLock { s in
+            let expired = s.tickets.filter { $0.value.expiresAt < before }.map(\.key)
+            for key in expired { s.tickets[key] = nil }
+            return expired.count
+        }
+    }
+
+    // MARK: logs
+    public func insertLogs(_ events: [LogEvent]) async throws { state.withLock { $0.logs.append(contentsOf: events) } }
+    public func logs(_ query: LogQuery) async throws -> (events: [LogEvent], total: Int) {
+        state.withLock { s in
+            func value(_ e: LogEvent, _ field: String) -> String? {
+                switch field {
+                case "type": e.type
+                case "user_id": e.userID
+                case "client_id": e.clientID
+                case "ip": e.ip
+                case "connection": e.connection
+                case "user_name": e.userName
+                default: nil
+                }
+            }
+            let matching = s.logs.filter { e in query.conditions.allSatisfy { c in value(e, c.field).map(c.values.contains) ?? false } }
+            var page = matching.sorted { query.ascending ? $0.logID < $1.logID : $0.logID > $1.logID }
+            if let from = query.fromLogID { page = page.filter { query.ascending ? $0.logID > from : $0.logID < from } }
+            return (Array(page.dropFirst(query.offset).prefix(query.limit)), matching.count)
+        }
+    }
+    public func log(id: String) async throws -> LogEvent? { state.withLock { s in s.logs.first { $0.logID == id } } }
+
+    // MARK: tenant settings
+    public func tenantSettings() async throws -> TenantSettings { state.withLock { $0.tenant } }
+    public func saveTenantSettings(_ settings: TenantSettings) async throws { state.withLock { $0.tenant = settings } }
 }

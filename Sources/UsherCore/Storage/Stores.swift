@@ -90,7 +90,8 @@ public protocol SigningKeyStore: Sendable {
 }
 
 /// Everything Usher persists, with transactions.
-public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore {
+public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore,
+    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore {
     /// Runs `body` in one database transaction: all its writes land, or none do.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T
     /// Cheap round trip used by `/health`.

@@ -13,11 +13,21 @@ public final class TokenSigner: Sendable {
     public let activeKeyID: String
     /// The public keys as a JWKS document (`/.well-known/jwks.json`).
     public let jwks: JSONObject
+    /// A 256-bit secret every instance on the database derives identically (HKDF of the oldest signing key), for
+    /// MACs on hosted-page values such as CSRF tokens that one instance issues and another checks.
+    public let pageSecret: SymmetricKey
 
-    private init(keys: JWTKeyCollection, activeKeyID: String, jwks: JSONObject) {
+    private init(keys: JWTKeyCollection, activeKeyID: String, jwks: JSONObject, pageSecret: SymmetricKey) {
         self.keys = keys
         self.activeKeyID = activeKeyID
         self.jwks = jwks
+        self.pageSecret = pageSecret
+    }
+
+    /// HMAC-SHA256 of `message` under `pageSecret`, bound to `purpose` so a MAC made for one use is useless for another.
+    public func pageMAC(_ message: String, purpose: String) -> String {
+        let key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data(purpose.utf8), using: pageSecret))
+        return Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key))
     }
 
     /// Loads the stored keys, creating the first one if there is none.
@@ -44,7 +54,11 @@ public final class TokenSigner: Sendable {
         guard let newest = records.max(by: { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }) else {
             throw UsherError(.internalFailure, "No signing key could be loaded")
         }
-        return TokenSigner(keys: collection, activeKeyID: newest.kid, jwks: ["keys": .array(published)])
+        // The oldest key never changes once written, so the derived secret is stable across restarts and rotations.
+        let oldest = records.min(by: { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }) ?? newest
+        let pageSecret = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Data(oldest.privateKeyPEM.utf8)), info: Data("usher hosted page secret v1".utf8), outputByteCount: 32)
+        return TokenSigner(keys: collection, activeKeyID: newest.kid, jwks: ["keys": .array(published)], pageSecret: pageSecret)
     }
 
     public func sign(_ payload: some JWTPayload) async throws -> String {

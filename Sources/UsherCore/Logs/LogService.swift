@@ -1,0 +1,97 @@
+import Foundation
+
+/// Reading the tenant log (`GET /api/v2/logs`), with Auth0's parameters.
+public struct LogService: Sendable {
+    let store: any UsherStore
+
+    public init(store: any UsherStore) { self.store = store }
+
+    /// Parses Auth0's query parameters: `page`, `per_page` (≤100), `include_totals`, `sort` (`date:1|-1`), `q`
+    /// (`field:value` terms joined by AND; `field:(a OR b)`), or checkpoint paging with `from` and `take`.
+    public static func query(parameters: [String: String]) throws(UsherError) -> (query: LogQuery, page: Int, includeTotals: Bool, checkpoint: Bool) {
+        var query = LogQuery()
+        var page = 0
+        if let raw = parameters["page"] {
+            guard let value = Int(raw), value >= 0 else { throw .invalidQuery("Query validation error: 'page' must be a non-negative integer") }
+            page = value
+        }
+        if let raw = parameters["per_page"] {
+            guard let value = Int(raw), (0...100).contains(value) else { throw .invalidQuery("Query validation error: 'per_page' must be an integer from 0 to 100") }
+            query.limit = value
+        }
+        if let raw = parameters["sort"], !raw.isEmpty {
+            switch raw {
+            case "date:1": query.ascending = true
+            case "date:-1": query.ascending = false
+            default: throw .invalidQuery("Query validation error: 'sort' must be date:1 or date:-1")
+            }
+        }
+        let includeTotals = parameters["include_totals"] == "true"
+        let checkpoint = parameters["from"] != nil || parameters["take"] != nil
+        if checkpoint {
+            if let from = parameters["from"], !from.isEmpty { query.fromLogID = from }
+            if let raw = parameters["take"] {
+                guard let take = Int(raw), (1...100).contains(take) else { throw .invalidQuery("Query validation error: 'take' must be an integer from 1 to 100") }
+                query.limit = take
+            }
+            // Checkpoint paging walks forward in time from `from`.
+            query.ascending = true
+        } else {
+            let (offset, overflow) = page.multipliedReportingOverflow(by: query.limit)
+            query.offset = overflow ? Int.max / 2 : offset
+        }
+        if let q = parameters["q"], !q.trimmingCharacters(in: .whitespaces).isEmpty {
+            query.conditions = try parseConditions(q)
+        }
+        return (query, page, includeTotals, checkpoint)
+    }
+
+    static func parseConditions(_ q: String) throws(UsherError) -> [(field: String, values: [String])] {
+        var conditions: [(field: String, values: [String])] = []
+        var rest = Substring(q)
+        func fail(_ why: String) -> UsherError { .invalidQuery("Query validation error: invalid q: \(why)") }
+        while true {
+            rest = rest.drop { $0 == " " }
+            if rest.isEmpty { break }
+            if rest.hasPrefix("AND ") { rest = rest.dropFirst(4); continue }
+            guard let colon = rest.firstIndex(of: ":") else { throw fail("expected field:value") }
+            let field = String(rest[..<colon])
+            guard LogQuery.searchableFields.contains(field) else {
+                throw fail("unknown field '\(field.prefix(40))' (searchable: \(LogQuery.searchableFields.sorted().joined(separator: ", ")))")
+            }
+            rest = rest[rest.index(after: colon)...]
+            var values: [String] = []
+            if rest.hasPrefix("(") {
+                guard let close = rest.firstIndex(of: ")") else { throw fail("unclosed (") }
+                let inner = rest[rest.index(after: rest.startIndex)..<close]
+                values = inner.components(separatedBy: " OR ").map { Self.unquote($0.trimmingCharacters(in: .whitespaces)) }
+                rest = rest[rest.index(after: close)...]
+            } else if rest.hasPrefix("\"") {
+                let body = rest.dropFirst()
+                guard let close = body.firstIndex(of: "\"") else { throw fail("unclosed quote") }
+                values = [String(body[..<close])]
+                rest = body[body.index(after: close)...]
+            } else {
+                let end = rest.firstIndex(of: " ") ?? rest.endIndex
+                values = [String(rest[..<end])]
+                rest = rest[end...]
+            }
+            guard !values.isEmpty, !values.contains(where: \.isEmpty) else { throw fail("empty value for \(field)") }
+            conditions.append((field, values))
+        }
+        return conditions
+    }
+
+    static func unquote(_ value: String) -> String {
+        value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") ? String(value.dropFirst().dropLast()) : value
+    }
+
+    public func list(_ query: LogQuery) async throws -> (events: [LogEvent], total: Int) {
+        try await store.logs(query)
+    }
+
+    public func event(id: String) async throws -> LogEvent {
+        guard let event = try await store.log(id: id) else { throw UsherError(.notFound, "Log event not found", errorCode: "inexistent_log") }
+        return event
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// Auth0's invitation recipe in one call: create the user unverified with `app_metadata.needsInvitation: true`
+/// and no password, then send the `reset_email`, whose default template words it as an invitation.
+public struct InvitationService: Sendable {
+    let users: UserService
+    let resets: PasswordResetService
+
+    public init(users: UserService, resets: PasswordResetService) {
+        self.users = users
+        self.resets = resets
+    }
+
+    /// The created user and the queued email.
+    public func invite(email: String, name: String?, appMetadata: JSONObject, userMetadata: JSONObject = [:], connection: String,
+                       clientID: String?) async throws -> (user: User, message: OutboxMessage) {
+        var metadata = appMetadata
+        metadata["needsInvitation"] = true
+        var body: JSONObject = [
+            "email": .string(email), "connection": .string(connection), "email_verified": false, "app_metadata": .object(metadata),
+        ]
+        if let name { body["name"] = .string(name) }
+        if !userMetadata.isEmpty { body["user_metadata"] = .object(userMetadata) }
+        let user = try await users.createUser(body)
+        guard let message = try await resets.sendResetEmail(to: user, clientID: clientID, ip: nil, userAgent: "usher invite", language: nil) else {
+            throw UsherError(.unavailable, "The user was created, but no invitation was sent: the reset_email template is disabled or its Redirect To is not allowed (see GET /api/v2/logs).",
+                             errorCode: "invitation_not_sent")
+        }
+        return (user, message)
+    }
+}

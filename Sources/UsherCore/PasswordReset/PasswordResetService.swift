@@ -1,0 +1,333 @@
+import Foundation
+import Logging
+
+/// A "send me a reset link" request, as received; processed off the request path.
+public struct PasswordResetRequest: Sendable, Equatable {
+    public var email: String
+    public var connection: String
+    public var clientID: String?
+    public var ip: String?
+    public var userAgent: String?
+    public var language: String?
+
+    public init(email: String, connection: String, clientID: String?, ip: String?, userAgent: String?, language: String?) {
+        self.email = email
+        self.connection = connection
+        self.clientID = clientID
+        self.ip = ip
+        self.userAgent = userAgent
+        self.language = language
+    }
+}
+
+/// What the hosted reset page needs to show a usable ticket.
+public struct ResetPageState: Sendable {
+    public var ticket: Ticket
+    public var user: User
+    public var policy: PasswordPolicy
+    public var client: Client?
+}
+
+/// Why setting a password did not happen.
+public enum PasswordResetFailure: Error, Sendable, Equatable {
+    /// The link cannot be used (its own page, with "send me a new link").
+    case ticket(TicketProblem)
+    case passwordMissing
+    case passwordMismatch
+    case policy(PasswordPolicyError)
+    /// The ticket's result URL is no longer allowed for its application; nothing was changed.
+    case resultURLNotAllowed(String)
+}
+
+/// What happens after the password was set.
+public struct PasswordResetOutcome: Sendable, Equatable {
+    /// Where to send the browser (`result_url?success=true&message=…[&email=…]`), or nil for Usher's success page.
+    public var redirectURL: String?
+    public var user: User
+    public var clientName: String?
+    /// The application's login page, for the success page's link.
+    public var loginURL: String?
+}
+
+/// The invitation and password-reset flow: requests (no enumeration, rate limits), the emails with their
+/// single-use links, and setting the password from the hosted page.
+public final class PasswordResetService: Sendable {
+    let store: any UsherStore
+    let templates: EmailTemplateService
+    let tickets: TicketService
+    let mail: MailService
+    let hasher: any PasswordHasher
+    let clock: any UsherClock
+    let tenantName: String
+    let logger: Logger
+    /// Per client IP + email: Auth0's limit (burst 10, then 1 per minute).
+    public let requestLimiter: RateLimiter
+    /// Per email address, whatever the IP: how many reset emails one mailbox can be sent. Exceeding it drops the
+    /// email silently (logged), because a 429 keyed on the address alone would let anyone block someone's resets.
+    public let mailLimiter: RateLimiter
+    /// Accepted requests waiting to be processed.
+    public let queue: WorkQueue<PasswordResetRequest>
+
+    public static let successMessage = "We've just sent you an email to reset your password."
+
+    public init(store: any UsherStore, templates: EmailTemplateService, tickets: TicketService, mail: MailService, hasher: any PasswordHasher,
+                clock: any UsherClock, tenantName: String, requestLimiter: RateLimiter, mailLimiter: RateLimiter, queueCapacity: Int = 10_000,
+                logger: Logger = Logger(label: "usher.password-reset")) {
+        self.store = store
+        self.templates = templates
+        self.tickets = tickets
+        self.mail = mail
+        self.hasher = hasher
+        self.clock = clock
+        self.tenantName = tenantName
+        self.requestLimiter = requestLimiter
+        self.mailLimiter = mailLimiter
+        self.queue = WorkQueue(capacity: queueCapacity)
+        self.logger = logger
+    }
+
+    // MARK: requests
+
+    /// `POST /dbconnections/change_password`. Validates the fields, applies the rate limit and queues the request.
+    /// Whether the address belongs to anyone is decided later, off the request path: the caller answers the same
+    /// text in the same time either way. Returns the rate-limit state for the response headers.
+    public func request(email rawEmail: String?, connection: String?, clientID: String?, ip: String?, userAgent: String?,
+                        language: String?) throws -> RateLimiter.Decision {
+        guard let rawEmail, !rawEmail.isEmpty else {
+            throw UsherError(.invalidInput, "Missing required parameter: email", errorCode: "invalid_request")
+        }
+        guard let connection, !connection.isEmpty else {
+            throw UsherError(.invalidInput, "Missing required parameter: connection", errorCode: "invalid_request")
+        }
+        if rawEmail.count > 254 || connection.count > 128 || (clientID?.count ?? 0) > 64 {
+            throw UsherError(.invalidInput, "A parameter is too long", errorCode: "invalid_request")
+        }
+        let email: String
+        do { email = try UserValidation.normalizedEmail(rawEmail) } catch {
+            throw UsherError(.invalidInput, "email is not a valid email address", errorCode: "invalid_request")
+        }
+        let decision = requestLimiter.take((ip ?? "-") + " " + email)
+        guard decision.allowed else {
+            throw UsherError(.rateLimited, "Too many requests to reset the password of this address from your network. Wait a few minutes and try again.",
+                             errorCode: "too_many_requests")
+        }
+        let request = PasswordResetRequest(email: email, connection: connection, clientID: clientID, ip: ip, userAgent: userAgent, language: language)
+        guard queue.submit(request) else {
+            throw UsherError(.rateLimited, "Usher is handling too many password reset requests right now. Try again in a minute.",
+                             errorCode: "too_many_requests")
+        }
+        return decision
+    }
+
+    /// Processes queued requests until the queue is finished (run by `usher serve` beside the HTTP server).
+    public func run() async {
+        await queue.run { batch in
+            for request in batch { await self.process(request) }
+        }
+    }
+
+    /// Processes everything queued now (tests and the CLI).
+    public func processQueued() async {
+        while true {
+            let batch = queue.take(64)
+            if batch.isEmpty { return }
+            for request in batch { await process(request) }
+        }
+    }
+
+    /// Looks the address up and, when it belongs to a user of a database connection, sends the reset email.
+    /// Failures are logged (`fcpr`), never reported to the requester.
+    public func process(_ request: PasswordResetRequest) async {
+        do {
+            guard let connection = try await store.connection(name: request.connection) else {
+                try await log(.failedChangePasswordRequest, "The connection does not exist.", request: request, user: nil)
+                return
+            }
+            guard let user = try await store.user(connection: connection.name, email: request.email) else {
+                try await log(.failedChangePasswordRequest, "User does not exist.", request: request, user: nil, connection: connection)
+                return
+            }
+            guard mailLimiter.take(request.email).allowed else {
+                try await log(.failedChangePasswordRequest, "Too many password reset emails to this address; this one was not sent.",
+                              request: request, user: user, connection: connection)
+                return
+            }
+            try await sendResetEmail(to: user, clientID: request.clientID, ip: request.ip, userAgent: request.userAgent, language: request.language)
+        } catch {
+            logger.error("Password reset request failed", metadata: ["error": "\(error)"])
+            try? await log(.failedChangePasswordRequest, "Internal error: \(error)", request: request, user: nil)
+        }
+    }
+
+    /// Issues a password-change ticket for `user` and queues the `reset_email` template with its link, in one
+    /// transaction (the ticket, the email and the log entry exist together or not at all). Returns the outbox
+    /// message, or nil when the template is disabled or its Redirect To is not allowed (both logged `fcpr`).
+    @discardableResult
+    public func sendResetEmail(to user: User, clientID: String?, ip: String?, userAgent: String?, language: String?) async throws -> OutboxMessage? {
+        let request = PasswordResetRequest(email: user.email ?? "", connection: user.connection, clientID: clientID, ip: ip, userAgent: userAgent, language: language)
+        guard let email = user.email else {
+            try await log(.failedChangePasswordRequest, "The user has no email address.", request: request, user: user)
+            return nil
+        }
+        guard let (template, defaultText) = try await templates.sendable(name: "reset_email") else {
+            try await log(.failedChangePasswordRequest, "The reset_email template is disabled; no email was sent.", request: request, user: user)
+            return nil
+        }
+        let client: Client? = if let clientID { try await store.client(id: clientID) } else { nil }
+        let tenant = try await store.tenantSettings()
+        let token = Ticket.generateToken()
+        let url = tickets.link(for: .passwordChange, token: token)
+        let context = EmailTemplateContext(user: user, url: url, client: client, connection: user.connection, tenant: tenant,
+                                           tenantName: tenantName, requestLanguage: language)
+        let rendered = try templates.render(template, defaultText: defaultText, context: context)
+        if let resultURL = rendered.resultURL {
+            do {
+                try await tickets.checkResultURL(resultURL, client: client, property: "resultUrl")
+            } catch let error as UsherError {
+                try await log(.failedChangePasswordRequest, "Not sent: the reset_email template's Redirect To is not allowed: \(error.message)",
+                              request: request, user: user)
+                return nil
+            }
+        }
+        let now = clock.now
+        let ticket = Ticket(
+            tokenHash: SecureRandom.secretHash(token), kind: .passwordChange, userID: user.userID, clientID: client?.clientID,
+            resultURL: rendered.resultURL, includeEmailInRedirect: template.includeEmailInRedirect,
+            // Following a link that arrived by email proves the person reads that mailbox.
+            markEmailVerified: true, origin: "email", createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(template.effectiveURLLifetime)))
+        let invited = user.appMetadata["needsInvitation"]?.boolValue == true
+        let mail = self.mail
+        let entry = makeLog(.successChangePasswordRequest, invited ? "Invitation email queued" : "Password reset email queued",
+                            request: request, user: user, client: client)
+        return try await store.transaction { tx in
+            try await tx.voidTickets(userID: user.userID, kind: .passwordChange, keeping: nil, now: now)
+            try await tx.insertTicket(ticket)
+            let message = try await mail.enqueue(
+                in: tx, to: email, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
+                purpose: invited ? "user_invitation" : "password_reset")
+            var logged = entry
+            logged.details = ["outbox_id": .string(message.id)]
+            try await tx.insertLogs([logged])
+            return message
+        }
+    }
+
+    // MARK: the hosted page
+
+    /// The state of a link, for `GET /lo/reset`. Never consumes the ticket (mail scanners open links first).
+    public func open(token: String) async throws -> Result<ResetPageState, TicketProblem> {
+        guard Ticket.isWellFormed(token), let ticket = try await store.ticket(tokenHash: SecureRandom.secretHash(token)),
+              ticket.kind == .passwordChange, let user = try await store.user(id: ticket.userID) else {
+            return .failure(.invalid)
+        }
+        if let problem = ticket.problem(at: clock.now) { return .failure(problem) }
+        let connection = try await store.connection(name: user.connection)
+        let client: Client? = if let id = ticket.clientID { try await store.client(id: id) } else { nil }
+        return .success(ResetPageState(ticket: ticket, user: user, policy: PasswordPolicy(connectionOptions: connection?.options ?? [:]), client: client))
+    }
+
+    /// The user a link was issued for, whatever the link's state (for "send me a new link" on an expired page).
+    public func ticketOwner(token: String) async throws -> (Ticket, User)? {
+        guard Ticket.isWellFormed(token), let ticket = try await store.ticket(tokenHash: SecureRandom.secretHash(token)),
+              let user = try await store.user(id: ticket.userID) else { return nil }
+        return (ticket, user)
+    }
+
+    /// Sets the password from the hosted page's form. The ticket is redeemed exactly once, however many
+    /// submissions race: checks and hashing happen first, then one transaction redeems the ticket (a conditional
+    /// update) and changes the user.
+    public func complete(token: String, newPassword: String, confirmation: String, ip: String?, userAgent: String?) async throws
+        -> Result<PasswordResetOutcome, PasswordResetFailure>
+    {
+        let state: ResetPageState
+        switch try await open(token: token) {
+        case .failure(let problem):
+            if let (ticket, user) = try await ticketOwner(token: token) {
+                try await logChange(.failedChangePassword, "The link was \(problem.rawValue).", ticket: ticket, user: user, ip: ip, userAgent: userAgent)
+            }
+            return .failure(.ticket(problem))
+        case .success(let s): state = s
+        }
+        guard !newPassword.isEmpty else { return .failure(.passwordMissing) }
+        guard newPassword == confirmation else { return .failure(.passwordMismatch) }
+        let user = state.user
+        let hasher = self.hasher
+        do {
+            try await state.policy.validate(password: newPassword, user: PasswordUserInfo(userJSON: user.managementJSON)) { candidate in
+                guard let current = user.passwordHash else { return false }
+                return await hasher.verify(candidate, hash: current)
+            }
+        } catch {
+            try await logChange(.failedChangePassword, error.message, ticket: state.ticket, user: user, ip: ip, userAgent: userAgent)
+            return .failure(.policy(error))
+        }
+        if let resultURL = state.ticket.resultURL {
+            do {
+                try await tickets.checkResultURL(resultURL, client: state.client, property: "result_url")
+            } catch {
+                try await logChange(.failedChangePassword, "The ticket's result URL is no longer allowed: \(resultURL)", ticket: state.ticket, user: user,
+                                    ip: ip, userAgent: userAgent)
+                return .failure(.resultURLNotAllowed(resultURL))
+            }
+        }
+        let hash = try await hasher.hash(newPassword)
+        let now = clock.now
+        let ticket = state.ticket
+        let entry = makeLog(.successChangePassword, "Changed password", ip: ip, userAgent: userAgent, user: user, client: state.client,
+                            connection: user.connection)
+        let redeemed: User? = try await store.transaction { tx in
+            guard try await tx.redeemTicket(tokenHash: ticket.tokenHash, now: now) else { return nil }
+            // Re-read inside the transaction: the profile may have changed since the page was opened.
+            guard var fresh = try await tx.user(id: ticket.userID) else { return nil }
+            fresh.passwordHash = hash
+            fresh.lastPasswordReset = now
+            fresh.updatedAt = now
+            if ticket.markEmailVerified { fresh.emailVerified = true }
+            try await tx.updateUser(fresh)
+            try await tx.voidTickets(userID: fresh.userID, kind: .passwordChange, keeping: ticket.tokenHash, now: now)
+            try await tx.insertLogs([entry])
+            return fresh
+        }
+        guard let changed = redeemed else {
+            // Another submission won the race (or the ticket expired meanwhile).
+            let problem = (try await store.ticket(tokenHash: ticket.tokenHash))?.problem(at: clock.now) ?? .used
+            return .failure(.ticket(problem))
+        }
+        var redirect: String?
+        if let resultURL = ticket.resultURL {
+            var parameters = [("success", "true"), ("message", "Your password has been changed successfully.")]
+            if ticket.includeEmailInRedirect, let email = changed.email { parameters.append(("email", email)) }
+            redirect = TicketService.appending(parameters, to: resultURL)
+        }
+        return .success(PasswordResetOutcome(redirectURL: redirect, user: changed, clientName: state.client?.name,
+                                             loginURL: state.client?.initiateLoginURI))
+    }
+
+    // MARK: logs
+
+    func makeLog(_ type: LogEvent.EventType, _ description: String, request: PasswordResetRequest, user: User?, client: Client? = nil,
+                 connection: Connection? = nil) -> LogEvent {
+        let now = clock.now
+        return LogEvent(
+            logID: LogEvent.generateID(now: now), date: now, type: type, description: description, clientID: client?.clientID ?? request.clientID,
+            clientName: client?.name, ip: request.ip, userAgent: request.userAgent, userID: user?.userID, userName: user?.email ?? request.email,
+            connection: connection?.name ?? request.connection, connectionID: connection?.id)
+    }
+
+    func makeLog(_ type: LogEvent.EventType, _ description: String, ip: String?, userAgent: String?, user: User, client: Client?,
+                 connection: String) -> LogEvent {
+        let now = clock.now
+        return LogEvent(logID: LogEvent.generateID(now: now), date: now, type: type, description: description, clientID: client?.clientID,
+                        clientName: client?.name, ip: ip, userAgent: userAgent, userID: user.userID, userName: user.email, connection: connection)
+    }
+
+    func log(_ type: LogEvent.EventType, _ description: String, request: PasswordResetRequest, user: User?, connection: Connection? = nil) async throws {
+        try await store.insertLogs([makeLog(type, description, request: request, user: user, connection: connection)])
+    }
+
+    func logChange(_ type: LogEvent.EventType, _ description: String, ticket: Ticket, user: User, ip: String?, userAgent: String?) async throws {
+        var entry = makeLog(type, description, ip: ip, userAgent: userAgent, user: user, client: nil, connection: user.connection)
+        entry.clientID = ticket.clientID
+        try await store.insertLogs([entry])
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Synchronization
+
+/// A bounded in-memory queue drained in batches by one consumer task.
+///
+/// Used where a request must answer the same way, in the same time, whatever the outcome of its work
+/// (`/dbconnections/change_password` must not reveal whether an address exists): the request only enqueues.
+public final class WorkQueue<Element: Sendable>: Sendable {
+    public let capacity: Int
+    private let pending = Mutex<[Element]>([])
+    private let signal: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        (signal, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Adds `element`; false when the queue is full (the caller answers "try later").
+    public func submit(_ element: Element) -> Bool {
+        let accepted = pending.withLock { queue in
+            guard queue.count < capacity else { return false }
+            queue.append(element)
+            return true
+        }
+        if accepted { continuation.yield() }
+        return accepted
+    }
+
+    public var count: Int { pending.withLock { $0.count } }
+
+    /// Removes and returns up to `limit` elements.
+    public func take(_ limit: Int) -> [Element] {
+        pending.withLock { queue in
+            let batch = Array(queue.prefix(limit))
+            queue.removeFirst(batch.count)
+            return batch
+        }
+    }
+
+    /// Processes batches until `finish()` is called, then drains what is left.
+    public func run(batchSize: Int = 64, _ process: ([Element]) async -> Void) async {
+        for await _ in signal {
+            while true {
+                let batch = take(batchSize)
+                if batch.isEmpty { break }
+                await process(batch)
+            }
+        }
+        while true {
+            let batch = take(batchSize)
+            if batch.isEmpty { break }
+            await process(batch)
+        }
+    }
+
+    /// Ends `run` after the queued work is done.
+    public func finish() { continuation.finish() }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import UsherLiquid
+
+/// `GET/PATCH /api/v2/tenants/settings`: the names, support contacts and custom reset page templates read.
+public struct TenantService: Sendable {
+    let store: any UsherStore
+    /// The tenant's raw name (`{{ tenant }}` in templates).
+    public let name: String
+
+    public init(store: any UsherStore, name: String) {
+        self.store = store
+        self.name = name
+    }
+
+    public func settings() async throws -> TenantSettings { try await store.tenantSettings() }
+
+    /// Merges the given fields (one level deep, as Auth0 does for objects such as `change_password`).
+    /// A custom reset page that does not parse as Liquid is refused with its line and column.
+    public func update(_ body: JSONObject) async throws -> TenantSettings {
+        let reader = try PayloadReader(body, allowed: TenantSettings.patchableFields)
+        for key in ["friendly_name", "support_email", "support_url", "picture_url", "default_redirection_uri"] {
+            _ = try reader.string(key, maxLength: 2_048, nullable: true)
+        }
+        for key in ["support_url", "picture_url", "default_redirection_uri"] {
+            if let url = body[key]?.stringValue, !url.isEmpty {
+                guard let scheme = URLComponents(string: url)?.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
+                    throw UsherError.invalidBody("'Object didn't pass validation for format absolute-uri: \(url.prefix(100))' on property \(key).")
+                }
+            }
+        }
+        if let email = body["support_email"]?.stringValue, !email.isEmpty { try MailService.validateAddress(email, field: "support_email") }
+        var settings = try await store.tenantSettings()
+        for (key, value) in body {
+            if key == "change_password" {
+                guard case .object(let given) = value else { throw UsherError.invalidBody("'Expected type object' on property change_password.") }
+                if let unknown = given.keys.first(where: { !["enabled", "html"].contains($0) }) {
+                    throw UsherError.invalidBody("'Additional properties not allowed: \(unknown.prefix(40))' on property change_password.")
+                }
+                if let html = given["html"]?.stringValue {
+                    guard html.utf8.count <= 102_400 else { throw UsherError.invalidBody("'String is too long (max 102400)' on property change_password.html.") }
+                    do { _ = try LiquidTemplate.parse(html) } catch {
+                        throw UsherError.invalidBody("'Invalid Liquid template: \(error.description)' on property change_password.html.")
+                    }
+                }
+                var merged = settings.object["change_password"]?.objectValue ?? [:]
+                for (k, v) in given { merged[k] = v }
+                settings.object[key] = .object(merged)
+            } else if value == .null {
+                settings.object[key] = nil
+            } else {
+                settings.object[key] = value
+            }
+        }
+        try await store.saveTenantSettings(settings)
+        return settings
+    }
+}

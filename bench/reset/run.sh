@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Password-reset request benchmark: Usher's `POST /dbconnections/change_password` against a Python peer doing
+# the same job, fastapi-users' `POST /auth/forgot-password` (FastAPI + fastapi-users[sqlalchemy] + aiosqlite,
+# uvicorn with PEER_WORKERS=2 workers, one per core), both on SQLite, both seeded with USERS users, measured in
+# the same run on the same machine, one server at a time (the other is stopped, so each gets both cores).
+#
+#   bench/reset/run.sh                                   # builds usher (release), 10 s per measurement
+#   USHER_BIN=.build/release/usher bench/reset/run.sh    # skip the build, use this binary
+#   DURATION=20s CONNECTIONS=32 USERS=5000 bench/reset/run.sh
+#
+# For each server, two address sets, each a wrk run (THREADS threads, CONNECTIONS connections, --latency) whose
+# Lua script (change_password.lua) rotates through USERS distinct addresses:
+#   known    user<i>@bench.example.com — seeded users: Usher creates a ticket and queues the email (outbox row,
+#            log event); fastapi-users makes its reset JWT and its on_after_forgot_password stores an outbox row;
+#   unknown  nobody<i>@bench.example.com — no such user: both answer as for a known address and send nothing.
+# Usher runs with USHER_CHANGE_PASSWORD_BURST=1000000000 (the per IP+email rate limit out of the way) and a
+# courier poll interval of an hour, so the emails stay queued and neither side sends mail during the measurement.
+# The peer is measured twice: as fastapi-users ships (its reset token carries a fingerprint of the password hash,
+# hashed with the library's recommended Argon2 — expensive, and only for known addresses), and with
+# PEER_FINGERPRINT=sha256 (the same flow without that Argon2 hash), to separate the library's cost from the stack's.
+#
+# Between runs the script waits until the server answers /health in under 50 ms five times in a row (queued
+# work from the previous run has drained). Unknown addresses are measured first for the same reason.
+#
+# Prints: server, addresses, requests/s, p50, p90, p99, non-2xx responses; then usher/peer ratios (throughput:
+# higher is better for usher; latency: lower is better for usher).
+# Needs: wrk, curl, python3 with venv (scripts/install-deps.sh bench); the peer's packages go to bench/reset/.venv
+# from bench/reset/requirements.txt (PyPI) on first use.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-2}
+USERS=${USERS:-1000}
+PEER_WORKERS=${PEER_WORKERS:-2}
+
+for tool in wrk curl python3; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh bench)" >&2; exit 1; }
+done
+
+if [ -n "${USHER_BIN:-}" ]; then
+  usher_bin="$USHER_BIN"
+else
+  echo "==> swift build -c release --product usher"
+  swift build -c release --product usher >/dev/null
+  usher_bin="$root/.build/release/usher"
+fi
+[ -x "$usher_bin" ] || { echo "no usher binary at $usher_bin" >&2; exit 1; }
+
+venv="$here/.venv"
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> peer venv: $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt"
+  echo "$want" > "$stamp"
+fi
+
+work=$(mktemp -d /tmp/usher-bench-reset.XXXXXX)
+pids=()
+stop_pid() { # stop_pid PID: TERM, wait, KILL
+  local pid=$1
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+cleanup() { for p in "${pids[@]}"; do stop_pid "$p"; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { # wait_http URL LOG
+  for _ in $(seq 300); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
+  echo "server at $1 did not come up; log:" >&2; cat "$2" >&2; exit 1
+}
+
+to_ms() { # wrk latency (e.g. 812.00us, 3.21ms, 1.20s) -> milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
+}
+
+settle() { # settle URL: wait (up to 60 s) until the server is idle again — requests queued by a previous run
+  # (e.g. Argon2 hashes still being computed after wrk left) would otherwise bleed into the next measurement.
+  local fast=0
+  for _ in $(seq 300); do
+    t=$(curl -s -o /dev/null -w '%{time_total}' "$1" || echo 9)
+    if awk -v t="$t" 'BEGIN { exit !(t < 0.05) }'; then fast=$((fast + 1)); else fast=0; fi
+    [ "$fast" -ge 5 ] && return 0
+    sleep 0.2
+  done
+}
+
+results="$work/results"
+: > "$results"
+measure() { # measure SERVER ADDRESSES URL STYLE HEALTH_URL [CLIENT_ID]
+  local server=$1 kind=$2 url=$3 style=$4 health=$5 client_id=${6:-}
+  local env=(BENCH_STYLE="$style" BENCH_KIND="$kind" BENCH_USERS="$USERS" BENCH_CLIENT_ID="$client_id")
+  settle "$health"
+  env "${env[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 10s -s "$here/change_password.lua" "$url" >/dev/null
+  settle "$health"
+  local out
+  out=$(env "${env[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -s "$here/change_password.lua" "$url")
+  echo "$out" > "$work/$server-$kind.wrk"
+  local rps p50 p90 p99 non2xx errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')")
+  p90=$(to_ms "$(echo "$out" | awk '$1=="90%" {print $2}')")
+  p99=$(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  errors=$(echo "$out" | awk '/Socket errors/ {sub(/.*Socket errors: /, ""); print}')
+  echo "$server $kind $rps $p50 $p90 $p99 ${non2xx:-0}" >> "$results"
+  printf "%-22s %-8s %10s %10s %10s %10s %8s %s\n" "$server" "$kind" "$rps" "$p50" "$p90" "$p99" "${non2xx:-0}" "${errors:+(socket errors: $errors)}"
+}
+
+echo "==> $(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up); $USERS users per server"
+echo "    usher: $usher_bin"
+printf "%-22s %-8s %10s %10s %10s %10s %8s\n" "server" "addresses" "req/s" "p50 ms" "p90 ms" "p99 ms" "non-2xx"
+
+# ---- Usher
+port=$(free_port)
+base="http://127.0.0.1:$port"
+USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 USHER_LOG_LEVEL=warning \
+USHER_CHANGE_PASSWORD_BURST=1000000000 USHER_MAIL_POLL_INTERVAL_MS=3600000 \
+  "$usher_bin" serve --port "$port" --public-url "$base" --database "$work/usher.sqlite" --bcrypt-cost 4 \
+  > "$work/usher.log" 2>&1 &
+usher_pid=$!
+pids+=("$usher_pid")
+wait_http "$base/health" "$work/usher.log"
+client_id=$(BASE="$base" USERS="$USERS" python3 - <<'PY'
+# Seeds USERS users (user<i>@bench.example.com) and one application through the Management API.
+import concurrent.futures, json, os, sys, urllib.request
+base, users = os.environ["BASE"], int(os.environ["USERS"])
+def call(path, body, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), headers=headers, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+token = call("/oauth/token", {"grant_type": "client_credentials", "client_id": "bench",
+                              "client_secret": "bench-secret-0123456789", "audience": base + "/api/v2/"})["access_token"]
+app = call("/api/v2/clients", {"name": "Reset bench", "app_type": "regular_web",
+                               "callbacks": ["https://app.example.com/callback"]}, token)
+def create(i):
+    call("/api/v2/users", {"connection": "Username-Password-Authentication", "email": f"user{i}@bench.example.com",
+                           "password": f"Bench-{i}-password!", "email_verified": True}, token)
+with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    list(pool.map(create, range(users)))
+print(app["client_id"])
+PY
+)
+# Unknown addresses first: a slow known-address run leaves queued work behind that would bleed into the next one.
+measure usher unknown "$base/dbconnections/change_password" usher "$base/health" "$client_id"
+measure usher known "$base/dbconnections/change_password" usher "$base/health" "$client_id"
+stop_pid "$usher_pid"
+
+# ---- fastapi-users peer (as shipped, then with the SHA-256 fingerprint)
+for variant in default sha256; do
+  peer_port=$(free_port)
+  db="$work/peer-$variant.sqlite"
+  (cd "$here" && PEER_DATABASE_URL="sqlite+aiosqlite:///$db" "$venv/bin/python" peer_fastapi_users.py seed "$USERS" >/dev/null)
+  (cd "$here" && exec env PEER_DATABASE_URL="sqlite+aiosqlite:///$db" PEER_FINGERPRINT="$variant" \
+     "$venv/bin/uvicorn" peer_fastapi_users:app --host 127.0.0.1 --port "$peer_port" --workers "$PEER_WORKERS" \
+     --log-level warning --no-access-log) > "$work/peer-$variant.log" 2>&1 &
+  peer_pid=$!
+  pids+=("$peer_pid")
+  wait_http "http://127.0.0.1:$peer_port/health" "$work/peer-$variant.log"
+  name="fastapi-users"; [ "$variant" = sha256 ] && name="fastapi-users(sha256)"
+  measure "$name" unknown "http://127.0.0.1:$peer_port/auth/forgot-password" peer "http://127.0.0.1:$peer_port/health"
+  measure "$name" known "http://127.0.0.1:$peer_port/auth/forgot-password" peer "http://127.0.0.1:$peer_port/health"
+  stop_pid "$peer_pid"
+done
+
+echo
+echo "usher / peer (req/s: >1 means usher is faster; p50, p99: <1 means usher answers sooner)"
+printf "%-22s %-8s %10s %10s %10s\n" "peer" "addresses" "req/s" "p50" "p99"
+awk '
+  { key = $1 " " $2; rps[key] = $3; p50[key] = $4; p99[key] = $6; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 } }
+  END {
+    for (i = 0; i < n; i++) {
+      peer = order[i]; if (peer == "usher") continue
+      split("known unknown", kinds, " ")
+      for (k = 1; k <= 2; k++) {
+        u = "usher " kinds[k]; p = peer " " kinds[k]
+        if (!(u in rps) || !(p in rps) || rps[p] == 0 || p50[p] == 0 || p99[p] == 0) continue
+        printf "%-22s %-8s %10.2f %10.2f %10.2f\n", peer, kinds[k], rps[u] / rps[p], p50[u] / p50[p], p99[u] / p99[p]
+      }
+    }
+  }' "$results"
+if awk '$1 == "usher" && $7 > 0 { bad = 1 } END { exit !bad }' "$results"; then
+  echo
+  echo "WARNING: usher answered non-2xx responses (see the non-2xx column): its figures do not measure the endpoint." >&2
+  grep -v '^ \|\*\*\*' "$work/usher.log" | tail -5 >&2 || true
+fi
