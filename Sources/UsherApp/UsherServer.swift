@@ -56,7 +56,7 @@ public final class UsherServer: Sendable {
                 usesDevelopmentMailbox: configuration.environment == .development && configuration.smtpURL == nil)
             let services = UsherServices(
                 store: store,
-                users: UserService(store: store, hasher: hasher, passwordRules: ConnectionPasswordRules(hasher: hasher), clock: clock),
+                users: UserService(store: store, hasher: hasher, passwordRules: ConnectionPasswordRules(hasher: hasher, history: store), clock: clock),
                 clients: ClientService(store: store, clock: clock),
                 machineTokens: MachineTokenService(store: store, signer: signer, clock: clock, publicURL: configuration.publicURL),
                 signer: signer,

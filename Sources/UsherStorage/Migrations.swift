@@ -18,7 +18,7 @@ public enum Migrator {
     public static let all: [Migration] = [
         Migration(version: 1, name: "users, clients, grants, connections, signing keys", apply: Schema.v1),
         Migration(version: 2, name: "outbox, development mailbox, email provider", apply: Schema.v2),
-        Migration(version: 3, name: "email templates, tickets, tenant log, tenant settings", apply: Schema.v3),
+        Migration(version: 3, name: "email templates, tickets, tenant log, tenant settings, password history", apply: Schema.v3),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -257,6 +257,13 @@ enum Schema {
             .run()
         try await db.create(index: "logs_type").on("logs").column("type").column("log_id").run()
         try await db.create(index: "logs_user").on("logs").column("user_id").column("log_id").run()
+
+        try await db.create(table: "password_history")
+            .column("user_id", type: .text, .notNull)
+            .column("hash", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "password_history_user").on("password_history").column("user_id").column("created_at").run()
 
         try await db.create(table: "tenant_settings")
             .column("id", type: .text, .primaryKey(autoIncrement: false))

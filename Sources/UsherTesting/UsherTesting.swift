@@ -43,6 +43,7 @@ public final class InMemoryUsherStore: UsherStore {
         var tickets: [String: Ticket] = [:]
         var logs: [LogEvent] = []
         var tenant = TenantSettings()
+        var history: [String: [String]] = [:]
     }
 
     private let state = Mutex(State())
@@ -340,4 +341,12 @@ public final class InMemoryUsherStore: UsherStore {
     // MARK: tenant settings
     public func tenantSettings() async throws -> TenantSettings { state.withLock { $0.tenant } }
     public func saveTenantSettings(_ settings: TenantSettings) async throws { state.withLock { $0.tenant = settings } }
+
+    // MARK: password history
+    public func appendPasswordHistory(userID: String, hash: String, at: Date) async throws {
+        state.withLock { s in s.history[userID, default: []].insert(hash, at: 0); s.history[userID] = Array(s.history[userID]!.prefix(PasswordPolicy.HistorySettings.maxSize)) }
+    }
+    public func passwordHistory(userID: String, limit: Int) async throws -> [String] {
+        state.withLock { Array(($0.history[userID] ?? []).prefix(limit)) }
+    }
 }

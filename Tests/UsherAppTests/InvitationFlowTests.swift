@@ -376,4 +376,30 @@ struct InvitationFlowTests {
             #expect(PageSession.title(html) == "Custom ivy@example.com" && html.hasSuffix("good"))
         }
     }
+
+    @Test func passwordHistoryIsEnforcedAcrossAPIAndResetPage() async throws {
+        try await TestServer.run { server, client in
+            let token = try await server.adminToken(client)
+            let connections = try await client.call(.get, "/api/v2/connections?name=Username-Password-Authentication", token: token)
+            let connectionID = try #require(connections.jsonValue?.arrayValue?.first?.objectValue?["id"]?.stringValue)
+            #expect(try await client.call(.patch, "/api/v2/connections/\(connectionID)", token: token,
+                                          json: ["options": ["passwordPolicy": "good", "password_history": ["enable": true, "size": 3]]]).status == .ok)
+            let userID = try await server.createUser(client, token: token, email: "kim@example.com", invited: false, password: "First-Password-1")
+            #expect(try await client.call(.patch, "/api/v2/users/\(userID)", token: token, json: ["password": "Second-Password-2"]).status == .ok)
+            let reuse = try await client.call(.patch, "/api/v2/users/\(userID)", token: token, json: ["password": "First-Password-1"])
+            expectAuth0Error(reuse, .badRequest, messageContains: "PasswordHistoryError")
+
+            let link = try #require(try await client.call(.post, "/api/v2/tickets/password-change", token: token, json: ["user_id": .string(userID)]).json["ticket"]?.stringValue)
+            var browser = PageSession()
+            let html = String(buffer: try await browser.get(client, requestPath(link)).body)
+            #expect(html.contains("Not one of your last 3 passwords"))
+            let fields = ["_csrf": try #require(PageSession.field("_csrf", in: html)), "ticket": try #require(PageSession.field("ticket", in: html))]
+            let old = try await browser.post(client, "/lo/reset", fields.merging(["newPassword": "First-Password-1", "confirmNewPassword": "First-Password-1"]) { a, _ in a },
+                                             accept: "application/json")
+            #expect(old.status == .badRequest && old.json["name"] == "PasswordHistoryError", "\(String(buffer: old.body))")
+            let fresh = try await browser.post(client, "/lo/reset", fields.merging(["newPassword": "Third-Password-3", "confirmNewPassword": "Third-Password-3"]) { a, _ in a })
+            #expect(fresh.status == .ok)
+            #expect(try await server.server.store.passwordHistory(userID: userID, limit: 10).count == 3)
+        }
+    }
 }

@@ -115,4 +115,15 @@ struct InvitationStorageConformanceTests {
             #expect(loaded.friendlyName == "Acme 2" && loaded.customResetPage == "<p>{{ticket}}</p>")
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func passwordHistoryKeepsTheNewestTwentyFour(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for i in 0..<30 { try await store.appendPasswordHistory(userID: "auth0|1", hash: "h\(i)", at: epoch.addingTimeInterval(Double(i))) }
+            try await store.appendPasswordHistory(userID: "auth0|2", hash: "other", at: epoch)
+            #expect(try await store.passwordHistory(userID: "auth0|1", limit: 3) == ["h29", "h28", "h27"])
+            #expect(try await store.passwordHistory(userID: "auth0|1", limit: 100).count == 24)
+            #expect(try await store.passwordHistory(userID: "auth0|2", limit: 5) == ["other"])
+        }
+    }
 }

@@ -251,12 +251,8 @@ public final class PasswordResetService: Sendable {
         guard !newPassword.isEmpty else { return .failure(.passwordMissing) }
         guard newPassword == confirmation else { return .failure(.passwordMismatch) }
         let user = state.user
-        let hasher = self.hasher
         do {
-            try await state.policy.validate(password: newPassword, user: PasswordUserInfo(userJSON: user.managementJSON)) { candidate in
-                guard let current = user.passwordHash else { return false }
-                return await hasher.verify(candidate, hash: current)
-            }
+            try await ConnectionPasswordRules.check(newPassword, policy: state.policy, user: user, hasher: hasher, history: store)
         } catch {
             try await logChange(.failedChangePassword, error.message, ticket: state.ticket, user: user, ip: ip, userAgent: userAgent)
             return .failure(.policy(error))
@@ -284,6 +280,7 @@ public final class PasswordResetService: Sendable {
             fresh.updatedAt = now
             if ticket.markEmailVerified { fresh.emailVerified = true }
             try await tx.updateUser(fresh)
+            try await tx.appendPasswordHistory(userID: fresh.userID, hash: hash, at: now)
             try await tx.voidTickets(userID: fresh.userID, kind: .passwordChange, keeping: ticket.tokenHash, now: now)
             try await tx.insertLogs([entry])
             return fresh

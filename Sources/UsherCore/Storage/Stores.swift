@@ -89,9 +89,17 @@ public protocol SigningKeyStore: Sendable {
     func insertSigningKey(_ key: SigningKeyRecord) async throws
 }
 
+/// Hashes of the passwords a user has had, newest first, for the connection's `password_history` option.
+public protocol PasswordHistoryStore: Sendable {
+    /// Records `hash` as the user's newest password and keeps at most `PasswordPolicy.HistorySettings.maxSize`.
+    func appendPasswordHistory(userID: String, hash: String, at: Date) async throws
+    /// The newest `limit` hashes.
+    func passwordHistory(userID: String, limit: Int) async throws -> [String]
+}
+
 /// Everything Usher persists, with transactions.
 public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore,
-    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore {
+    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore {
     /// Runs `body` in one database transaction: all its writes land, or none do.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T
     /// Cheap round trip used by `/health`.

@@ -149,7 +149,11 @@ public struct UserService: Sendable {
             user.passwordHash = try await hasher.hash(password)
         }
         if try await store.user(connection: connection.name, email: email) != nil { throw UsherError.userExists }
-        try await store.insertUser(user)
+        let created = user
+        try await store.transaction { tx in
+            try await tx.insertUser(created)
+            if let hash = created.passwordHash { try await tx.appendPasswordHistory(userID: created.userID, hash: hash, at: created.createdAt) }
+        }
         return user
     }
 
@@ -329,7 +333,12 @@ public struct UserService: Sendable {
 
         if user != original {
             user.updatedAt = clock.now
-            try await store.updateUser(user)
+            let updated = user
+            let newHash = user.passwordHash != original.passwordHash ? user.passwordHash : nil
+            try await store.transaction { tx in
+                try await tx.updateUser(updated)
+                if let newHash { try await tx.appendPasswordHistory(userID: updated.userID, hash: newHash, at: updated.updatedAt) }
+            }
         }
         return user
     }
