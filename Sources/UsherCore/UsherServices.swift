@@ -18,13 +18,18 @@ public struct UsherServices: Sendable {
     public var invitations: InvitationService
     public var logs: LogService
     public var tenant: TenantService
+    public var login: LoginService
+    /// Runs post-login Actions (the JavaScriptCore worker pool in `usher serve`).
+    public var actionRunner: any PostLoginActionRunner
     /// Limits for `/dbconnections/signup` per client IP.
     public var signupLimiter: RateLimiter
 
     /// `mail` defaults to a service on `store` with the system clock that assumes the development mailbox.
     public init(store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner, publicURL: String,
                 mail: MailService? = nil, clock: any UsherClock = SystemClock(), hasher: any PasswordHasher, tenantName: String = "usher",
-                changePasswordBurst: Int = 10, changePasswordRefill: TimeInterval = 60) {
+                changePasswordBurst: Int = 10, changePasswordRefill: TimeInterval = 60,
+                actionRunner: any PostLoginActionRunner = UnavailableActionRunner(),
+                boundActions: @escaping @Sendable () async throws -> [DeployedAction] = { [] }) {
         self.store = store
         self.users = users
         self.clients = clients
@@ -47,5 +52,8 @@ public struct UsherServices: Sendable {
         logs = LogService(store: store)
         tenant = TenantService(store: store, name: tenantName)
         signupLimiter = RateLimiter(burst: 50, refill: 1.2, clock: clock)
+        self.actionRunner = actionRunner
+        login = LoginService(store: store, hasher: hasher, signer: signer, clock: clock, runner: actionRunner, boundActions: boundActions,
+                             resets: passwordResets, publicURL: publicURL)
     }
 }

@@ -15,7 +15,8 @@ public struct AuthenticationAPIController: Sendable {
         let issuer = tokens.issuer
         let oauth = router.group().add(middleware: APIErrorMiddleware(style: .oauth))
 
-        oauth.post("oauth/token") { request, _ -> Response in
+        let services = self.services
+        oauth.post("oauth/token") { request, context -> Response in
             let fields = try await HTTPInput.fields(request)
             var clientID = fields["client_id"]
             var clientSecret = fields["client_secret"]
@@ -29,8 +30,28 @@ public struct AuthenticationAPIController: Sendable {
             guard let grantType = fields["grant_type"], !grantType.isEmpty else {
                 throw UsherError(.invalidInput, "Missing required parameter: grant_type", errorCode: "invalid_request")
             }
-            guard grantType == "client_credentials" else {
+            let login = services.login
+            var userTokens: UserTokens?
+            switch grantType {
+            case "client_credentials": break
+            case "authorization_code":
+                userTokens = try await login.exchangeCode(code: fields["code"], redirectURI: fields["redirect_uri"], codeVerifier: fields["code_verifier"],
+                                                          clientID: clientID, clientSecret: clientSecret)
+            case "refresh_token":
+                userTokens = try await login.refresh(token: fields["refresh_token"], clientID: clientID, clientSecret: clientSecret)
+            case "password", "http://auth0.com/oauth/grant-type/password-realm":
+                userTokens = try await login.passwordGrant(
+                    grantType: grantType, username: fields["username"], password: fields["password"], realm: fields["realm"], scope: fields["scope"],
+                    audience: fields["audience"], clientID: clientID, clientSecret: clientSecret, ip: context.clientAddress,
+                    userAgent: request.headers[.userAgent])
+            default:
                 throw UsherError(.forbidden, "Unsupported grant type: \(grantType)", errorCode: "unsupported_grant_type")
+            }
+            if let userTokens {
+                var response = HTTPOutput.json(userTokens.json)
+                response.headers[.cacheControl] = "no-store"
+                response.headers[.pragma] = "no-cache"
+                return response
             }
             guard let clientID, !clientID.isEmpty else {
                 throw UsherError(.unauthorized, "Missing required parameter: client_id", errorCode: "access_denied")
@@ -86,14 +107,52 @@ public struct AuthenticationAPIController: Sendable {
             return response
         }
 
+        oauth.post("oauth/revoke") { request, _ -> Response in
+            let fields = try await HTTPInput.fields(request)
+            var clientID = fields["client_id"], clientSecret = fields["client_secret"]
+            if let basic = Self.basicCredentials(request) { (clientID, clientSecret) = (basic.id, basic.secret) }
+            try await services.login.revoke(token: fields["token"], clientID: clientID, clientSecret: clientSecret)
+            return Response(status: .ok)
+        }
+
+        let userinfo: @Sendable (Request, UsherRequestContext) async throws -> Response = { request, _ in
+            guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+                var response = HTTPOutput.json(["error": "invalid_token", "error_description": "Missing bearer token"], status: .unauthorized)
+                response.headers[.wwwAuthenticate] = "Bearer error=\"invalid_token\""
+                return response
+            }
+            do {
+                return HTTPOutput.json(try await services.login.userinfo(accessToken: String(header.dropFirst(7))))
+            } catch let error as UsherError where error.kind == .unauthorized {
+                var response = HTTPOutput.json(["error": "invalid_token", "error_description": .string(error.message)], status: .unauthorized)
+                response.headers[.wwwAuthenticate] = "Bearer error=\"invalid_token\""
+                return response
+            }
+        }
+        router.get("userinfo", use: userinfo)
+        router.post("userinfo", use: userinfo)
+
         router.get(".well-known/openid-configuration") { _, _ -> Response in
             HTTPOutput.json([
                 "issuer": .string(issuer),
+                "authorization_endpoint": .string(issuer + "authorize"),
                 "token_endpoint": .string(issuer + "oauth/token"),
+                "userinfo_endpoint": .string(issuer + "userinfo"),
+                "revocation_endpoint": .string(issuer + "oauth/revoke"),
+                "end_session_endpoint": .string(issuer + "v2/logout"),
                 "jwks_uri": .string(issuer + ".well-known/jwks.json"),
-                "grant_types_supported": ["client_credentials"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query"],
+                "subject_types_supported": ["public"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "name", "nickname", "picture", "given_name", "family_name",
+                                     "updated_at", "email", "email_verified"],
+                "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password",
+                                          "http://auth0.com/oauth/grant-type/password-realm"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
                 "id_token_signing_alg_values_supported": ["RS256"],
+                "request_parameter_supported": false,
             ])
         }
     }

@@ -218,7 +218,30 @@ public struct ManagementAPIController: Sendable {
 
             // MARK: tenant settings
             ManagementRoute(method: .get, path: "tenants/settings", scopes: ["read:tenant_settings"]) { _, _ in
-                HTTPOutput.json(try await tenant.settings().object)
+                var settings = try await tenant.settings().object
+                settings["universal_login_template"] = nil
+                return HTTPOutput.json(settings)
+            },
+
+            // MARK: Universal Login page template
+            ManagementRoute(method: .get, path: "branding/templates/universal-login", scopes: ["read:branding"]) { _, _ in
+                HTTPOutput.json(["body": .string(try await tenant.universalLoginTemplate())])
+            },
+            ManagementRoute(method: .put, path: "branding/templates/universal-login", scopes: ["update:branding"]) { request, _ in
+                let template: String
+                if request.headers[.contentType]?.lowercased().hasPrefix("text/html") == true {
+                    template = String(decoding: try await HTTPInput.bytes(of: request), as: UTF8.self)
+                } else {
+                    let body = try await HTTPInput.jsonObject(request)
+                    guard let text = body["template"]?.stringValue else { throw UsherError.invalidBody("'Missing required property: template'.") }
+                    template = text
+                }
+                let created = try await tenant.setUniversalLoginTemplate(template)
+                return Response(status: created ? .created : .noContent)
+            },
+            ManagementRoute(method: .delete, path: "branding/templates/universal-login", scopes: ["delete:branding"]) { _, _ in
+                try await tenant.deleteUniversalLoginTemplate()
+                return HTTPOutput.noContent()
             },
             ManagementRoute(method: .patch, path: "tenants/settings", scopes: ["update:tenant_settings"]) { request, _ in
                 HTTPOutput.json(try await tenant.update(try await HTTPInput.jsonObject(request)).object)

@@ -19,6 +19,7 @@ public enum Migrator {
         Migration(version: 1, name: "users, clients, grants, connections, signing keys", apply: Schema.v1),
         Migration(version: 2, name: "outbox, development mailbox, email provider", apply: Schema.v2),
         Migration(version: 3, name: "email templates, tickets, tenant log, tenant settings, password history", apply: Schema.v3),
+        Migration(version: 4, name: "sessions, authorization codes, refresh tokens, login failures", apply: Schema.v4),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -268,6 +269,61 @@ enum Schema {
         try await db.create(table: "tenant_settings")
             .column("id", type: .text, .primaryKey(autoIncrement: false))
             .column("settings", type: .text, .notNull)
+            .run()
+    }
+
+    static func v4(_ db: any SQLDatabase) async throws {
+        try await db.create(table: "sessions")
+            .column("id_hash", type: .text, .primaryKey(autoIncrement: false))
+            .column("user_id", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("last_seen_at", type: .bigint, .notNull)
+            .column("expires_at", type: .bigint, .notNull)
+            .column("ip", type: .text)
+            .column("user_agent", type: .text)
+            .column("revoked_at", type: .bigint)
+            .run()
+        try await db.create(index: "sessions_user").on("sessions").column("user_id").run()
+
+        try await db.create(table: "authorization_codes")
+            .column("code_hash", type: .text, .primaryKey(autoIncrement: false))
+            .column("client_id", type: .text, .notNull)
+            .column("user_id", type: .text, .notNull)
+            .column("redirect_uri", type: .text, .notNull)
+            .column("scope", type: .text, .notNull)
+            .column("audience", type: .text)
+            .column("nonce", type: .text)
+            .column("code_challenge", type: .text)
+            .column("code_challenge_method", type: .text)
+            .column("id_token_claims", type: .text, .notNull)
+            .column("access_token_claims", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("expires_at", type: .bigint, .notNull)
+            .column("used_at", type: .bigint)
+            .run()
+
+        try await db.create(table: "refresh_tokens")
+            .column("token_hash", type: .text, .primaryKey(autoIncrement: false))
+            .column("family_id", type: .text, .notNull)
+            .column("client_id", type: .text, .notNull)
+            .column("user_id", type: .text, .notNull)
+            .column("scope", type: .text, .notNull)
+            .column("audience", type: .text)
+            .column("code_hash", type: .text)
+            .column("created_at", type: .bigint, .notNull)
+            .column("expires_at", type: .bigint, .notNull)
+            .column("rotated_at", type: .bigint)
+            .column("revoked_at", type: .bigint)
+            .run()
+        try await db.create(index: "refresh_tokens_family").on("refresh_tokens").column("family_id").run()
+        try await db.create(index: "refresh_tokens_user").on("refresh_tokens").column("user_id").run()
+        try await db.create(index: "refresh_tokens_code").on("refresh_tokens").column("code_hash").run()
+
+        // Brute-force counters: key = lower-cased identifier + "|" + client IP.
+        try await db.create(table: "login_failures")
+            .column("key", type: .text, .primaryKey(autoIncrement: false))
+            .column("count", type: .bigint, .notNull)
+            .column("last_at", type: .bigint, .notNull)
             .run()
     }
 }

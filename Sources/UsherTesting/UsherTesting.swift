@@ -44,6 +44,10 @@ public final class InMemoryUsherStore: UsherStore {
         var logs: [LogEvent] = []
         var tenant = TenantSettings()
         var history: [String: [String]] = [:]
+        var sessions: [String: LoginSession] = [:]
+        var codes: [String: AuthorizationCode] = [:]
+        var refreshTokens: [String: RefreshTokenRecord] = [:]
+        var failures: [String: (count: Int, last: Date)] = [:]
     }
 
     private let state = Mutex(State())
@@ -348,5 +352,63 @@ public final class InMemoryUsherStore: UsherStore {
     }
     public func passwordHistory(userID: String, limit: Int) async throws -> [String] {
         state.withLock { Array(($0.history[userID] ?? []).prefix(limit)) }
+    }
+
+    // MARK: login
+    public func insertSession(_ session: LoginSession) async throws { state.withLock { $0.sessions[session.idHash] = session } }
+    public func session(idHash: String) async throws -> LoginSession? { state.withLock { $0.sessions[idHash] } }
+    public func touchSession(idHash: String, at: Date) async throws { state.withLock { $0.sessions[idHash]?.lastSeenAt = at } }
+    public func revokeSession(idHash: String, at: Date) async throws {
+        state.withLock { s in if s.sessions[idHash]?.revokedAt == nil { s.sessions[idHash]?.revokedAt = at } }
+    }
+    public func revokeSessions(userID: String, at: Date) async throws -> Int {
+        state.withLock { s in
+            let ids = s.sessions.values.filter { $0.userID == userID && $0.revokedAt == nil }.map(\.idHash)
+            for id in ids { s.sessions[id]?.revokedAt = at }
+            return ids.count
+        }
+    }
+    public func insertAuthorizationCode(_ code: AuthorizationCode) async throws { state.withLock { $0.codes[code.codeHash] = code } }
+    public func authorizationCode(hash: String) async throws -> AuthorizationCode? { state.withLock { $0.codes[hash] } }
+    public func redeemAuthorizationCode(hash: String, now: Date) async throws -> AuthorizationCode? {
+        state.withLock { s in
+            guard var code = s.codes[hash], code.usedAt == nil, code.expiresAt > now else { return nil }
+            code.usedAt = now
+            s.codes[hash] = code
+            return code
+        }
+    }
+    public func insertRefreshToken(_ token: RefreshTokenRecord) async throws { state.withLock { $0.refreshTokens[token.tokenHash] = token } }
+    public func refreshToken(hash: String) async throws -> RefreshTokenRecord? { state.withLock { $0.refreshTokens[hash] } }
+    public func rotateRefreshToken(hash: String, now: Date) async throws -> Bool {
+        state.withLock { s in
+            guard let token = s.refreshTokens[hash], token.rotatedAt == nil, token.revokedAt == nil else { return false }
+            s.refreshTokens[hash]?.rotatedAt = now
+            return true
+        }
+    }
+    private func revokeRefreshTokens(_ matches: (RefreshTokenRecord) -> Bool, at: Date) -> Int {
+        state.withLock { s in
+            let hashes = s.refreshTokens.values.filter { matches($0) && $0.revokedAt == nil }.map(\.tokenHash)
+            for hash in hashes { s.refreshTokens[hash]?.revokedAt = at }
+            return hashes.count
+        }
+    }
+    public func revokeRefreshTokenFamily(familyID: String, at: Date) async throws -> Int { revokeRefreshTokens({ $0.familyID == familyID }, at: at) }
+    public func revokeRefreshTokens(userID: String, at: Date) async throws -> Int { revokeRefreshTokens({ $0.userID == userID }, at: at) }
+    public func revokeRefreshTokens(codeHash: String, at: Date) async throws -> Int { revokeRefreshTokens({ $0.codeHash == codeHash }, at: at) }
+    public func recordLoginFailure(key: String, at: Date, window: TimeInterval) async throws -> Int {
+        state.withLock { s in
+            let previous = s.failures[key].flatMap { at.timeIntervalSince($0.last) > window ? nil : $0.count } ?? 0
+            s.failures[key] = (previous + 1, at)
+            return previous + 1
+        }
+    }
+    public func loginFailures(key: String, at: Date, window: TimeInterval) async throws -> Int {
+        state.withLock { s in s.failures[key].flatMap { at.timeIntervalSince($0.last) > window ? nil : $0.count } ?? 0 }
+    }
+    public func clearLoginFailures(key: String) async throws { state.withLock { _ = $0.failures.removeValue(forKey: key) } }
+    public func clearLoginFailures(prefix: String) async throws {
+        state.withLock { s in for key in s.failures.keys where key.hasPrefix(prefix) { s.failures[key] = nil } }
     }
 }

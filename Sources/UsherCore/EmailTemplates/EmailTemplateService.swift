@@ -23,6 +23,8 @@ public struct EmailTemplateContext: Sendable {
     public var tenant: TenantSettings
     public var tenantName: String
     public var requestLanguage: String?
+    /// `user.source_ip` in the blocked-account email.
+    public var sourceIP: String?
 
     public init(user: User, url: String?, client: Client?, connection: String, tenant: TenantSettings, tenantName: String, requestLanguage: String?) {
         self.user = user
@@ -39,6 +41,7 @@ public struct EmailTemplateContext: Sendable {
         var user = self.user.managementJSON
         // The password hash never reaches a template; managementJSON does not carry it, this keeps it that way.
         user["password"] = nil
+        if let sourceIP { user["source_ip"] = .string(sourceIP) }
         var application: JSONObject = [:]
         if let client {
             application["name"] = .string(client.name)

@@ -212,6 +212,30 @@ public final class PasswordResetService: Sendable {
         }
     }
 
+    /// Queues the `blocked_account` email after brute-force protection blocked `user` from `ip`. Its `url` is a
+    /// password-change link: choosing a new password lifts the block.
+    public func sendBlockedAccountEmail(to user: User, ip: String?) async throws {
+        guard let email = user.email, let (template, defaultText) = try await templates.sendable(name: "blocked_account") else { return }
+        let token = Ticket.generateToken()
+        var profile = user
+        profile.appMetadata["needsInvitation"] = nil
+        var context = EmailTemplateContext(user: profile, url: tickets.link(for: .passwordChange, token: token), client: nil, connection: user.connection,
+                                           tenant: try await store.tenantSettings(), tenantName: tenantName, requestLanguage: nil)
+        context.sourceIP = ip
+        let rendered = try templates.render(template, defaultText: defaultText, context: context)
+        let now = clock.now
+        let ticket = Ticket(tokenHash: SecureRandom.secretHash(token), kind: .passwordChange, userID: user.userID, clientID: nil, resultURL: nil,
+                            includeEmailInRedirect: false, markEmailVerified: true, origin: "email", createdAt: now,
+                            expiresAt: now.addingTimeInterval(TimeInterval(template.effectiveURLLifetime)))
+        let mail = self.mail
+        try await store.transaction { tx in
+            try await tx.voidTickets(userID: user.userID, kind: .passwordChange, keeping: nil, now: now)
+            try await tx.insertTicket(ticket)
+            try await mail.enqueue(in: tx, to: email, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
+                                   purpose: "blocked_account")
+        }
+    }
+
     // MARK: the hosted page
 
     /// The state of a link, for `GET /lo/reset`. Never consumes the ticket (mail scanners open links first).
@@ -281,6 +305,11 @@ public final class PasswordResetService: Sendable {
             if ticket.markEmailVerified { fresh.emailVerified = true }
             try await tx.updateUser(fresh)
             try await tx.appendPasswordHistory(userID: fresh.userID, hash: hash, at: now)
+            // Auth0: a reset ends the user's sessions and lifts brute-force blocks. Usher also revokes refresh
+            // tokens: whoever held the old password may hold them too.
+            try await tx.revokeSessions(userID: fresh.userID, at: now)
+            try await tx.revokeRefreshTokens(userID: fresh.userID, at: now)
+            if let email = fresh.email { try await tx.clearLoginFailures(prefix: email.lowercased() + "|") }
             try await tx.voidTickets(userID: fresh.userID, kind: .passwordChange, keeping: ticket.tokenHash, now: now)
             try await tx.insertLogs([entry])
             return fresh

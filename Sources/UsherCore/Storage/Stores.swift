@@ -99,7 +99,7 @@ public protocol PasswordHistoryStore: Sendable {
 
 /// Everything Usher persists, with transactions.
 public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore,
-    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore {
+    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore, LoginStore {
     /// Runs `body` in one database transaction: all its writes land, or none do.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T
     /// Cheap round trip used by `/health`.

@@ -54,4 +54,39 @@ public struct TenantService: Sendable {
         try await store.saveTenantSettings(settings)
         return settings
     }
+
+    // MARK: Universal Login page template (`/api/v2/branding/templates/universal-login`)
+
+    public func universalLoginTemplate() async throws -> String {
+        guard let template = try await store.tenantSettings().object["universal_login_template"]?.stringValue else {
+            throw UsherError(.notFound, "The Universal Login template has not been set.", errorCode: "inexistent_template")
+        }
+        return template
+    }
+
+    /// Stores the page template; returns whether it was created (201) rather than replaced (204). It must parse
+    /// and contain Auth0's `auth0:head` and `auth0:widget` tags.
+    public func setUniversalLoginTemplate(_ template: String) async throws -> Bool {
+        guard !template.isEmpty, template.utf8.count <= 102_400 else {
+            throw UsherError.invalidBody("'template must be 1 to 102400 characters' on property template.")
+        }
+        let parsed: LiquidTemplate
+        do { parsed = try LiquidTemplate.parse(template) } catch {
+            throw UsherError.invalidBody("'Invalid Liquid template: \(error.description)' on property template.")
+        }
+        for tag in ["auth0:head", "auth0:widget"] where !parsed.usedTags.contains(tag) {
+            throw UsherError.invalidBody("'The template must contain {%- \(tag) -%}' on property template.")
+        }
+        var settings = try await store.tenantSettings()
+        let created = settings.object["universal_login_template"] == nil
+        settings.object["universal_login_template"] = .string(template)
+        try await store.saveTenantSettings(settings)
+        return created
+    }
+
+    public func deleteUniversalLoginTemplate() async throws {
+        var settings = try await store.tenantSettings()
+        settings.object["universal_login_template"] = nil
+        try await store.saveTenantSettings(settings)
+    }
 }

@@ -151,6 +151,12 @@ public struct TicketService: Sendable {
         return false
     }
 
+    /// Whether two URLs name the same scheme, host, port and path.
+    public static func comparisonKeyMatches(_ a: String, _ b: String) -> Bool {
+        guard let x = comparisonKey(a) else { return false }
+        return x == comparisonKey(b)
+    }
+
     static func comparisonKey(_ url: String) -> String? {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = components.host?.lowercased(), !host.isEmpty, components.user == nil, components.password == nil else { return nil }

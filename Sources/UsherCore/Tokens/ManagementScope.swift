@@ -12,6 +12,6 @@ public enum ManagementScope {
         "read:email_outbox", "update:email_outbox",
         "read:actions", "create:actions", "update:actions", "delete:actions",
         "read:logs", "read:user_blocks", "update:user_blocks", "delete:user_blocks",
-        "read:tenant_settings", "update:tenant_settings",
+        "read:tenant_settings", "update:tenant_settings", "read:branding", "update:branding", "delete:branding",
     ]
 }

@@ -32,6 +32,7 @@ public struct HostedPagesController: Sendable {
         router.get("lo/verify_email") { request, context in try await pages.showVerify(request, context) }
         router.head("lo/verify_email") { _, _ in Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"]) }
         router.post("lo/verify_email") { request, context in try await pages.submitVerify(request, context) }
+        registerLogin(on: router)
     }
 
     // MARK: CSRF
@@ -64,7 +65,7 @@ public struct HostedPagesController: Sendable {
     }
 
     func cookieHeader(_ value: String) -> String {
-        "\(Self.csrfCookie)=\(value); Path=/lo; HttpOnly; SameSite=Strict" + (isHTTPS ? "; Secure" : "")
+        "\(Self.csrfCookie)=\(value); Path=/; HttpOnly; SameSite=Strict" + (isHTTPS ? "; Secure" : "")
     }
 
     // MARK: rendering
