@@ -28,7 +28,9 @@ import UsherActions
     @Test func hostileActionsFailCleanlyWhileNormalLoginsSucceed() async throws {
         // A 3 s limit rather than 1 s: Swift Testing runs other suites (Liquid fuzzing, storage) beside this one on
         // two cores, and a starved worker must not turn a quick failure such as `require('fs')` into a timeout.
-        let pool = try Fixtures.pool(workers: 2, timeLimit: .seconds(3))
+        // A 2 s grace: at a load average of 9 (parallel builds) the in-worker watchdog can be starved long enough
+        // for the supervisor's backstop to kill the worker first, which reports a crash instead of a timeout.
+        let pool = try Fixtures.pool(workers: 2, timeLimit: .seconds(3), grace: .seconds(2))
         await pool.start()
         let hostile: [(String, String, @Sendable (ActionFailure?) -> Bool)] = [
             ("busy loop", "exports.onExecutePostLogin = async () => { while (true) {} };", { $0 == .timeout }),

@@ -89,14 +89,14 @@ enum Fixtures {
 
     static func pool(
         workers: Int = 2, timeLimit: Duration = .seconds(1), memoryBudget: Int = 128 << 20,
-        workerMemoryLimit: Int = 512 << 20
+        workerMemoryLimit: Int = 512 << 20, grace: Duration = .milliseconds(500)
     ) throws -> ActionWorkerPool {
         ActionWorkerPool(
             configuration: .init(
                 command: WorkerCommand(executablePath: try checkedWorkerBinary.get()),
                 workerCount: workers,
                 limits: ActionLimits(timeLimit: timeLimit, memoryBudgetBytes: memoryBudget),
-                grace: .milliseconds(500),
+                grace: grace,
                 workerMemoryLimitBytes: workerMemoryLimit,
                 queueTimeout: .seconds(30)))
     }
