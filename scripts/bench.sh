@@ -15,3 +15,7 @@ fi
 echo; echo "==> Actions: one post-login action execution"
 swift build -c release --product usher >/dev/null && swift build -c release --product ActionsBench >/dev/null
 .build/release/ActionsBench --iterations 5000
+if [ -x bench/login/run.sh ]; then
+  echo; echo "==> Logins: password-realm throughput (no Action, the seed Action), one Action, the bcrypt reference"
+  USHER_BIN=.build/release/usher bench/login/run.sh
+fi

@@ -402,4 +402,23 @@ struct InvitationFlowTests {
             #expect(try await server.server.store.passwordHistory(userID: userID, limit: 10).count == 3)
         }
     }
+
+    @Test func onlyTheNewestLinkWorksEvenWithinOneBatch() async throws {
+        try await TestServer.run { server, client in
+            let token = try await server.adminToken(client)
+            _ = try await server.createUser(client, token: token, email: "ora@example.com", invited: false)
+            for _ in 0..<3 { #expect(try await server.changePassword(client, email: "ora@example.com").status == .ok) }
+            _ = try await server.changePassword(client, email: "nobody-batch@example.com")
+            await server.server.services.passwordResets.processQueued()
+            let mails = try await server.server.store.listOutbox(status: nil, offset: 0, limit: 10).messages.filter { $0.to == "ora@example.com" }
+            #expect(mails.count == 3)
+            // The three were written in one transaction in request order; exactly one link (the last) still works.
+            var browser = PageSession()
+            var statuses: [HTTPResponse.Status] = []
+            for mail in mails { statuses.append(try await browser.get(client, requestPath(try #require(TestServer.link(in: mail.html)))).status) }
+            #expect(statuses.filter { $0 == .ok }.count == 1 && statuses.filter { $0 == .gone }.count == 2, "\(statuses)")
+            let logs = try await client.call(.get, "/api/v2/logs?q=type:(scpr OR fcpr)&include_totals=true", token: token)
+            #expect(logs.json["total"] == 4)
+        }
+    }
 }

@@ -31,6 +31,14 @@ public struct MailService: Sendable {
         return message
     }
 
+    /// A validated message for the outbox, not yet stored (for callers that write it in their own transaction).
+    public func message(to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
+                        purpose: String) throws -> OutboxMessage {
+        try Self.validateAddress(to, field: "to")
+        return OutboxMessage.new(to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
+                                 messageIDDomain: messageIDDomain, now: clock.now)
+    }
+
     /// A plausible single address: something@something, no spaces or line breaks (the MIME builder checks fully).
     static func validateAddress(_ address: String, field: String) throws(UsherError) {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)

@@ -121,9 +121,7 @@ public final class PasswordResetService: Sendable {
 
     /// Processes queued requests until the queue is finished (run by `usher serve` beside the HTTP server).
     public func run() async {
-        await queue.run { batch in
-            for request in batch { await self.process(request) }
-        }
+        await queue.run { batch in await self.process(batch) }
     }
 
     /// Processes everything queued now (tests and the CLI).
@@ -131,32 +129,65 @@ public final class PasswordResetService: Sendable {
         while true {
             let batch = queue.take(64)
             if batch.isEmpty { return }
-            for request in batch { await process(request) }
+            await process(batch)
         }
     }
 
-    /// Looks the address up and, when it belongs to a user of a database connection, sends the reset email.
-    /// Failures are logged (`fcpr`), never reported to the requester.
-    public func process(_ request: PasswordResetRequest) async {
-        do {
-            guard let connection = try await store.connection(name: request.connection) else {
-                try await log(.failedChangePasswordRequest, "The connection does not exist.", request: request, user: nil)
-                return
+    public func process(_ request: PasswordResetRequest) async { await process([request]) }
+
+    /// What one request will write: a log entry, and for a known user a ticket and an email.
+    struct PreparedReset: Sendable {
+        var ticket: Ticket?
+        var email: OutboxMessage?
+        var log: LogEvent
+    }
+
+    /// Looks each address up and prepares its ticket and email (reads and rendering only), then writes the whole
+    /// batch in one transaction: on SQLite one write lock for up to 64 requests instead of one each. Failures are
+    /// logged (`fcpr`), never reported to the requester.
+    public func process(_ batch: [PasswordResetRequest]) async {
+        var prepared: [PreparedReset] = []
+        var context = BatchContext()
+        for request in batch {
+            do {
+                prepared.append(try await prepare(request, context: &context))
+            } catch {
+                logger.error("Password reset request failed", metadata: ["error": "\(error)"])
+                prepared.append(PreparedReset(log: makeLog(.failedChangePasswordRequest, "Internal error: \(error)", request: request, user: nil)))
             }
-            guard let user = try await store.user(connection: connection.name, email: request.email) else {
-                try await log(.failedChangePasswordRequest, "User does not exist.", request: request, user: nil, connection: connection)
-                return
-            }
-            guard mailLimiter.take(request.email).allowed else {
-                try await log(.failedChangePasswordRequest, "Too many password reset emails to this address; this one was not sent.",
-                              request: request, user: user, connection: connection)
-                return
-            }
-            try await sendResetEmail(to: user, clientID: request.clientID, ip: request.ip, userAgent: request.userAgent, language: request.language)
-        } catch {
-            logger.error("Password reset request failed", metadata: ["error": "\(error)"])
-            try? await log(.failedChangePasswordRequest, "Internal error: \(error)", request: request, user: nil)
         }
+        do {
+            try await commit(prepared)
+        } catch {
+            logger.error("Writing password reset requests failed", metadata: ["error": "\(error)", "count": "\(prepared.count)"])
+        }
+    }
+
+    /// Per-batch memo of what every request in it shares.
+    struct BatchContext {
+        var connections: [String: Connection?] = [:]
+        var clients: [String: Client?] = [:]
+        var tenant: TenantSettings?
+        var template: (template: EmailTemplate, defaultText: String?)??
+    }
+
+    func prepare(_ request: PasswordResetRequest, context: inout BatchContext) async throws -> PreparedReset {
+        let connection: Connection?
+        if let cached = context.connections[request.connection] { connection = cached } else {
+            connection = try await store.connection(name: request.connection)
+            context.connections[request.connection] = connection
+        }
+        guard let connection else {
+            return PreparedReset(log: makeLog(.failedChangePasswordRequest, "The connection does not exist.", request: request, user: nil))
+        }
+        guard let user = try await store.user(connection: connection.name, email: request.email) else {
+            return PreparedReset(log: makeLog(.failedChangePasswordRequest, "User does not exist.", request: request, user: nil, connection: connection))
+        }
+        guard mailLimiter.take(request.email).allowed else {
+            return PreparedReset(log: makeLog(.failedChangePasswordRequest, "Too many password reset emails to this address; this one was not sent.",
+                                              request: request, user: user, connection: connection))
+        }
+        return try await prepareResetEmail(to: user, request: request, context: &context)
     }
 
     /// Issues a password-change ticket for `user` and queues the `reset_email` template with its link, in one
@@ -165,28 +196,39 @@ public final class PasswordResetService: Sendable {
     @discardableResult
     public func sendResetEmail(to user: User, clientID: String?, ip: String?, userAgent: String?, language: String?) async throws -> OutboxMessage? {
         let request = PasswordResetRequest(email: user.email ?? "", connection: user.connection, clientID: clientID, ip: ip, userAgent: userAgent, language: language)
+        var context = BatchContext()
+        let prepared = try await prepareResetEmail(to: user, request: request, context: &context)
+        try await commit([prepared])
+        return prepared.email
+    }
+
+    func prepareResetEmail(to user: User, request: PasswordResetRequest, context: inout BatchContext) async throws -> PreparedReset {
         guard let email = user.email else {
-            try await log(.failedChangePasswordRequest, "The user has no email address.", request: request, user: user)
-            return nil
+            return PreparedReset(log: makeLog(.failedChangePasswordRequest, "The user has no email address.", request: request, user: user))
         }
-        guard let (template, defaultText) = try await templates.sendable(name: "reset_email") else {
-            try await log(.failedChangePasswordRequest, "The reset_email template is disabled; no email was sent.", request: request, user: user)
-            return nil
+        if context.template == nil { context.template = .some(try await templates.sendable(name: "reset_email")) }
+        guard let (template, defaultText) = context.template ?? nil else {
+            return PreparedReset(log: makeLog(.failedChangePasswordRequest, "The reset_email template is disabled; no email was sent.", request: request, user: user))
         }
-        let client: Client? = if let clientID { try await store.client(id: clientID) } else { nil }
-        let tenant = try await store.tenantSettings()
+        var client: Client?
+        if let clientID = request.clientID {
+            if let cached = context.clients[clientID] { client = cached } else {
+                client = try await store.client(id: clientID)
+                context.clients[clientID] = client
+            }
+        }
+        if context.tenant == nil { context.tenant = try await store.tenantSettings() }
         let token = Ticket.generateToken()
         let url = tickets.link(for: .passwordChange, token: token)
-        let context = EmailTemplateContext(user: user, url: url, client: client, connection: user.connection, tenant: tenant,
-                                           tenantName: tenantName, requestLanguage: language)
-        let rendered = try templates.render(template, defaultText: defaultText, context: context)
+        let templateContext = EmailTemplateContext(user: user, url: url, client: client, connection: user.connection, tenant: context.tenant ?? TenantSettings(),
+                                                   tenantName: tenantName, requestLanguage: request.language)
+        let rendered = try templates.render(template, defaultText: defaultText, context: templateContext)
         if let resultURL = rendered.resultURL {
             do {
                 try await tickets.checkResultURL(resultURL, client: client, property: "resultUrl")
             } catch let error as UsherError {
-                try await log(.failedChangePasswordRequest, "Not sent: the reset_email template's Redirect To is not allowed: \(error.message)",
-                              request: request, user: user)
-                return nil
+                return PreparedReset(log: makeLog(.failedChangePasswordRequest, "Not sent: the reset_email template's Redirect To is not allowed: \(error.message)",
+                                                  request: request, user: user))
             }
         }
         let now = clock.now
@@ -196,19 +238,28 @@ public final class PasswordResetService: Sendable {
             // Following a link that arrived by email proves the person reads that mailbox.
             markEmailVerified: true, origin: "email", createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(template.effectiveURLLifetime)))
         let invited = user.appMetadata["needsInvitation"]?.boolValue == true
-        let mail = self.mail
-        let entry = makeLog(.successChangePasswordRequest, invited ? "Invitation email queued" : "Password reset email queued",
-                            request: request, user: user, client: client)
-        return try await store.transaction { tx in
-            try await tx.voidTickets(userID: user.userID, kind: .passwordChange, keeping: nil, now: now)
-            try await tx.insertTicket(ticket)
-            let message = try await mail.enqueue(
-                in: tx, to: email, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
-                purpose: invited ? "user_invitation" : "password_reset")
-            var logged = entry
-            logged.details = ["outbox_id": .string(message.id)]
-            try await tx.insertLogs([logged])
-            return message
+        let message = try mail.message(to: email, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
+                                       purpose: invited ? "user_invitation" : "password_reset")
+        var entry = makeLog(.successChangePasswordRequest, invited ? "Invitation email queued" : "Password reset email queued", request: request, user: user,
+                            client: client)
+        entry.details = ["outbox_id": .string(message.id)]
+        return PreparedReset(ticket: ticket, email: message, log: entry)
+    }
+
+    /// Writes prepared requests in one transaction. Within a batch a later ticket for the same user voids the
+    /// earlier one, as across batches.
+    func commit(_ prepared: [PreparedReset]) async throws {
+        guard !prepared.isEmpty else { return }
+        let now = clock.now
+        try await store.transaction { tx in
+            for item in prepared {
+                if let ticket = item.ticket {
+                    try await tx.voidTickets(userID: ticket.userID, kind: .passwordChange, keeping: nil, now: now)
+                    try await tx.insertTicket(ticket)
+                }
+                if let email = item.email { try await tx.enqueueOutbox(email) }
+            }
+            try await tx.insertLogs(prepared.map(\.log))
         }
     }
 
