@@ -15,7 +15,7 @@ echo "==> dependencies"
 # (Re)install the venv when tests/e2e/requirements.txt changes (e.g. selenium for the browser tests).
 want_requirements=$(sha256sum tests/e2e/requirements.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want_requirements" ] \
-   || ! .venv/bin/python -c "import auth0, pytest, requests, selenium" 2>/dev/null; then
+   || ! .venv/bin/python -c "import auth0, pytest, requests, selenium, authlib" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r tests/e2e/requirements.txt
   echo "$want_requirements" > .venv/.requirements.sha256

@@ -15,10 +15,15 @@
 #       skipped with a note while the server has no Actions API (POST /api/v2/actions/actions answers 404)
 #   (c) one Action execution by itself: .build/release/ActionsBench --iterations $ACTION_ITERATIONS, when built
 #       (ACTIONS_BENCH=path to use another); its pool round trip is what a login pays per Action
+#   (e) (a) again on a second usher at --bcrypt-cost $SPLIT_COST (default 4; 0 skips): the CPU difference per login is
+#       Usher's own bcrypt work (2^cost rounds), so the hash and everything else are separated inside Usher itself
 #   (d) the reference: one bcrypt verification at the same cost, pyca/bcrypt (PyPI, bench/login/.venv), 1 and 2
 #       threads (pyca/bcrypt releases the GIL, so 2 threads = both cores)
 # Then the shares: how much of a login is hashing, what the Action adds per login (target < 1 ms at p50), and
 # everything else — HTTP, JSON, lookups, the login's write, two RS256 signatures — on top of the hash (target < 10 %).
+# Each is given from CPU time (usher's and its Action workers' user+system time per login, from /proc, against the
+# reference's CPU time per verification: meaningful even on a busy machine) and from wall-clock figures (p50 at one
+# connection, logins/s at saturation against verifications/s on 2 threads: only meaningful on an idle machine).
 #
 # Needs: wrk, curl, python3 with venv (scripts/install-deps.sh bench).
 set -euo pipefail
@@ -33,6 +38,7 @@ USERS=${USERS:-500}
 BCRYPT_COST=${BCRYPT_COST:-10}
 BCRYPT_SECONDS=${BCRYPT_SECONDS:-6}
 ACTION_ITERATIONS=${ACTION_ITERATIONS:-5000}
+SPLIT_COST=${SPLIT_COST:-4}
 
 for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh bench)" >&2; exit 1; }
@@ -90,6 +96,16 @@ settle() { # settle URL: wait (up to 60 s) until the server answers /health quic
   done
 }
 
+cpu_ticks() { # CPU time (utime+stime, clock ticks) of usher and its child processes (the Actions workers)
+  local total=0 pid
+  for pid in "$usher_pid" $(pgrep -P "$usher_pid" 2>/dev/null || true); do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$total"
+}
+clk_tck=$(getconf CLK_TCK)
+
 results="$work/results"
 : > "$results"
 measure() { # measure SCENARIO CONNECTIONS
@@ -99,18 +115,23 @@ measure() { # measure SCENARIO CONNECTIONS
   settle "$base/health"
   env "${env[@]}" wrk -t"$threads" -c"$conns" -d"$WARMUP" --timeout 30s -s "$here/login.lua" "$base/oauth/token" >/dev/null
   settle "$base/health"
-  local out
+  local out cpu_before cpu_after
+  cpu_before=$(cpu_ticks)
   out=$(env "${env[@]}" wrk -t"$threads" -c"$conns" -d"$DURATION" --timeout 30s --latency -s "$here/login.lua" "$base/oauth/token")
+  cpu_after=$(cpu_ticks)
   echo "$out" > "$work/$scenario-c$conns.wrk"
-  local rps p50 p90 p99 non2xx errors
+  local rps p50 p90 p99 non2xx errors requests cpu_ms
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')")
   p90=$(to_ms "$(echo "$out" | awk '$1=="90%" {print $2}')")
   p99=$(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")
   non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   errors=$(echo "$out" | awk '/Socket errors/ {sub(/.*Socket errors: /, ""); print}')
-  echo "$scenario $conns $rps $p50 $p90 $p99 ${non2xx:-0}" >> "$results"
-  printf "%-26s %5s %10s %10s %10s %10s %8s %s\n" "$scenario" "$conns" "$rps" "$p50" "$p90" "$p99" "${non2xx:-0}" "${errors:+(socket errors: $errors)}"
+  requests=$(echo "$out" | awk '/requests in/ {print $1}')
+  # server CPU per login: robust to other load on the machine (wall-clock rates are not)
+  cpu_ms=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$clk_tck" -v n="$requests" 'BEGIN { printf "%.1f", (n > 0 ? 1000 * t / hz / n : 0) }')
+  echo "$scenario $conns $rps $p50 $p90 $p99 $cpu_ms ${non2xx:-0}" >> "$results"
+  printf "%-26s %5s %10s %10s %10s %10s %10s %8s %s\n" "$scenario" "$conns" "$rps" "$p50" "$p90" "$p99" "$cpu_ms" "${non2xx:-0}" "${errors:+(socket errors: $errors)}"
 }
 
 echo "==> $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); bcrypt cost $BCRYPT_COST; $USERS users"
@@ -118,18 +139,20 @@ echo "    usher: $usher_bin ($build_note)"
 echo "    wrk: $WARMUP warm-up then $DURATION per run, 1 connection and $CONNECTIONS connections ($THREADS threads)"
 
 # ---- usher, seeded
-port=$(free_port)
-base="http://127.0.0.1:$port"
-USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 USHER_LOG_LEVEL=warning \
-USHER_MAIL_POLL_INTERVAL_MS=3600000 \
-  "$usher_bin" serve --port "$port" --public-url "$base" --database "$work/usher.sqlite" --bcrypt-cost "$BCRYPT_COST" \
-  > "$work/usher.log" 2>&1 &
-usher_pid=$!
-pids+=("$usher_pid")
-wait_http "$base/health" "$work/usher.log"
-echo "==> seeding $USERS users through the Management API (each a cost-$BCRYPT_COST hash)"
-seed_started=$(date +%s)
-BASE="$base" USERS="$USERS" python3 - > "$work/seed" <<'PY'
+start_usher() { # start_usher COST: serves on a new port (sets base, usher_pid, client_id, client_secret, mgmt_token)
+  local cost=$1
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 USHER_LOG_LEVEL=warning \
+  USHER_MAIL_POLL_INTERVAL_MS=3600000 \
+    "$usher_bin" serve --port "$port" --public-url "$base" --database "$work/usher-$cost.sqlite" --bcrypt-cost "$cost" \
+    > "$work/usher-$cost.log" 2>&1 &
+  usher_pid=$!
+  pids+=("$usher_pid")
+  wait_http "$base/health" "$work/usher-$cost.log"
+  echo "==> seeding $USERS users through the Management API (each a cost-$cost hash; usher --bcrypt-cost $cost)"
+  seed_started=$(date +%s)
+  BASE="$base" USERS="$USERS" python3 - > "$work/seed-$cost" <<'PY'
 # Seeds USERS users (user<i>@bench.example.com / Bench-<i>-password!) and one application with the password-realm grant.
 import concurrent.futures, json, os, urllib.request, urllib.error
 base, users = os.environ["BASE"], int(os.environ["USERS"])
@@ -153,15 +176,17 @@ with concurrent.futures.ThreadPoolExecutor(4) as pool:
     list(pool.map(create, range(users)))
 print(app["client_id"], app["client_secret"], token)
 PY
-read -r client_id client_secret mgmt_token < "$work/seed"
-echo "    seeded in $(( $(date +%s) - seed_started )) s"
+  read -r client_id client_secret mgmt_token < "$work/seed-$cost"
+  echo "    seeded in $(( $(date +%s) - seed_started )) s"
 
-# One login by hand first: a wrong setup would otherwise measure error answers.
-check=$(curl -s -o /dev/null -w '%{http_code}' "$base/oauth/token" -H 'Content-Type: application/json' -d "{\"grant_type\":\"http://auth0.com/oauth/grant-type/password-realm\",\"realm\":\"Username-Password-Authentication\",\"client_id\":\"$client_id\",\"client_secret\":\"$client_secret\",\"username\":\"user0@bench.example.com\",\"password\":\"Bench-0-password!\",\"scope\":\"openid profile email\"}")
-[ "$check" = 200 ] || { echo "a password-realm login answers $check; see $work/usher.log" >&2; tail -20 "$work/usher.log" >&2; exit 1; }
+  # One login by hand first: a wrong setup would otherwise measure error answers.
+  check=$(curl -s -o /dev/null -w '%{http_code}' "$base/oauth/token" -H 'Content-Type: application/json' -d "{\"grant_type\":\"http://auth0.com/oauth/grant-type/password-realm\",\"realm\":\"Username-Password-Authentication\",\"client_id\":\"$client_id\",\"client_secret\":\"$client_secret\",\"username\":\"user0@bench.example.com\",\"password\":\"Bench-0-password!\",\"scope\":\"openid profile email\"}")
+  [ "$check" = 200 ] || { echo "a password-realm login answers $check; see the log" >&2; tail -20 "$work/usher-$cost.log" >&2; exit 1; }
+}
+start_usher "$BCRYPT_COST"
 
 echo
-printf "%-26s %5s %10s %10s %10s %10s %8s\n" "scenario" "conns" "logins/s" "p50 ms" "p90 ms" "p99 ms" "non-2xx"
+printf "%-26s %5s %10s %10s %10s %10s %10s %8s\n" "scenario" "conns" "logins/s" "p50 ms" "p90 ms" "p99 ms" "CPU ms" "non-2xx"
 measure "(a) no action" 1
 measure "(a) no action" "$CONNECTIONS"
 
@@ -204,6 +229,14 @@ PY
 fi
 stop_pid "$usher_pid"
 
+# ---- (e) the same logins on a server at --bcrypt-cost $SPLIT_COST: the CPU difference is Usher's own bcrypt work
+# (cost c costs 2^c rounds), which separates the hash from everything else inside Usher itself.
+if [ "$SPLIT_COST" != 0 ]; then
+  start_usher "$SPLIT_COST"
+  measure "(e) bcrypt cost $SPLIT_COST" "$CONNECTIONS"
+  stop_pid "$usher_pid"
+fi
+
 # ---- (c) one Action execution by itself
 action_p50_us=""
 echo
@@ -219,37 +252,44 @@ fi
 echo
 echo "==> (d) bcrypt reference: pyca/bcrypt $("$venv/bin/python" -c 'import bcrypt; print(bcrypt.__version__)'), cost $BCRYPT_COST, ${BCRYPT_SECONDS} s per measurement"
 "$venv/bin/python" "$here/bcrypt_ref.py" "$BCRYPT_COST" "$BCRYPT_SECONDS" > "$work/bcrypt"
-printf "%-26s %12s %16s\n" "bcrypt verify" "verifies/s" "ms/verify/thread"
-while read -r threads rate ms; do printf "%-26s %12s %16s\n" "$threads thread(s)" "$rate" "$ms"; done < "$work/bcrypt"
+printf "%-26s %12s %18s %14s\n" "bcrypt verify" "verifies/s" "wall ms/verify" "CPU ms/verify"
+while read -r threads rate ms cpu; do printf "%-26s %12s %18s %14s\n" "$threads thread(s)" "$rate" "$ms" "$cpu"; done < "$work/bcrypt"
 
 # ---- shares
 echo
 echo "==> shares (cores: $(nproc))"
-awk -v cores="$(nproc)" -v conns="$CONNECTIONS" -v action_us="$action_p50_us" -v note="$action_note" '
-  FILENAME ~ /bcrypt$/ { rate[$1] = $2; ms[$1] = $3; next }
+awk -v cores="$(nproc)" -v conns="$CONNECTIONS" -v cost="$BCRYPT_COST" -v splitcost="$SPLIT_COST" -v action_us="$action_p50_us" -v note="$action_note" '
+  FILENAME ~ /bcrypt$/ { rate[$1] = $2; ms[$1] = $3; cpu[$1] = $4; next }
   {
-    # scenario names contain spaces: the last six fields are conns rps p50 p90 p99 non2xx
-    c = $(NF-5); key = ($0 ~ /^\(a\)/ ? "a" : "b") "-" (c == 1 ? "1" : "n")
-    rps[key] = $(NF-4); p50[key] = $(NF-3); bad[key] = $NF
+    # scenario names contain spaces: the last seven fields are conns rps p50 p90 p99 cpu non2xx
+    c = $(NF-6); key = substr($1, 2, 1) "-" (c == 1 ? "1" : "n")
+    rps[key] = $(NF-5); p50[key] = $(NF-4); lcpu[key] = $(NF-1); bad[key] = $NF
   }
+  function pct(x) { return sprintf("%+.1f %%", 100 * x) }
   END {
-    hash1 = ms[1]; hashrate = rate[2]
-    if ("a-1" in p50 && p50["a-1"] > 0)
-      printf "hashing share of one login (1 connection):   bcrypt %.1f ms of p50 %.1f ms = %.0f %%\n", hash1, p50["a-1"], 100 * hash1 / p50["a-1"]
-    if ("a-n" in rps && rps["a-n"] > 0 && hashrate > 0) {
-      printf "hashing share at saturation (%d connections): %.1f logins/s vs %.1f bcrypt verifies/s on 2 threads = %.0f %%\n", conns, rps["a-n"], hashrate, 100 * rps["a-n"] / hashrate
-      over = 100 * (hashrate / rps["a-n"] - 1)
-      printf "everything else on top of the hash:          %+.1f %% per login (target < 10 %%) %s\n", over, (over < 10 ? "OK" : "ABOVE TARGET")
+    hash1 = ms[1]; hashcpu = cpu[1]; hashrate = rate[2]
+    print "CPU time (independent of other load on the machine):"
+    if (lcpu["a-n"] > 0 && hashcpu > 0) {
+      printf "  hashing share (reference hash):     bcrypt %.1f ms of %.1f ms server CPU per login = %.0f %%\n", hashcpu, lcpu["a-n"], 100 * hashcpu / lcpu["a-n"]
+      over = lcpu["a-n"] / hashcpu - 1
+      printf "  login minus the reference hash:     %.1f ms = %s on top of it (target < 10 %%) %s\n", lcpu["a-n"] - hashcpu, pct(over), (over < 0.10 ? "OK" : "ABOVE TARGET")
     }
-    if ("a-1" in p50 && hash1 > 0)
-      printf "  (latency view: p50 %.1f ms - bcrypt %.1f ms = %.1f ms, %+.1f %% on top of the hash)\n", p50["a-1"], hash1, p50["a-1"] - hash1, 100 * (p50["a-1"] - hash1) / hash1
+    if (lcpu["e-n"] > 0 && lcpu["a-n"] > 0) {
+      own = (lcpu["a-n"] - lcpu["e-n"]) / (1 - 2 ^ (splitcost - cost)); rest = lcpu["a-n"] - own
+      printf "  Usher'"'"'s own bcrypt (cost %d vs %d):  %.1f ms per login (reference %.1f ms); everything else %.1f ms = %s on top of the hash (target < 10 %%) %s\n", cost, splitcost, own, hashcpu, rest, pct(rest / own), (rest / own < 0.10 ? "OK" : "ABOVE TARGET")
+    }
+    if (lcpu["b-n"] > 0 && lcpu["a-n"] > 0)
+      printf "  what the Action adds per login:     %+.2f ms CPU (usher and its Action workers)\n", lcpu["b-n"] - lcpu["a-n"]
+    print "wall clock:"
+    if (p50["a-1"] > 0)
+      printf "  one login alone (1 connection):     p50 %.1f ms, bcrypt %.1f ms of it = %.0f %% (%.1f ms, %s on top)\n", p50["a-1"], hash1, 100 * hash1 / p50["a-1"], p50["a-1"] - hash1, pct((p50["a-1"] - hash1) / hash1)
+    if (rps["a-n"] > 0 && hashrate > 0)
+      printf "  at saturation (%d connections):      %.1f logins/s vs %.1f bcrypt verifies/s on 2 threads = %.0f %% (%s on top)\n", conns, rps["a-n"], hashrate, 100 * rps["a-n"] / hashrate, pct(hashrate / rps["a-n"] - 1)
     if ("b-1" in p50) {
       d = p50["b-1"] - p50["a-1"]
-      printf "what the Action adds per login (p50, 1 conn): %+.2f ms (target < 1 ms) %s\n", d, (d < 1 ? "OK" : "ABOVE TARGET")
-      if (rps["b-n"] > 0 && rps["a-n"] > 0)
-        printf "  (throughput view: %.2f core-ms per login: %d cores x (1/%.1f - 1/%.1f))\n", 1000 * cores * (1 / rps["b-n"] - 1 / rps["a-n"]), cores, rps["b-n"], rps["a-n"]
+      printf "  what the Action adds per login:     p50 %+.2f ms at 1 connection (target < 1 ms) %s\n", d, (d < 1 ? "OK" : "ABOVE TARGET")
     } else if (note != "") {
-      print "what the Action adds per login:               not measured; " note
+      print "what the Action adds per login: not measured; " note
     }
     if (action_us != "")
       printf "one Action execution by itself (ActionsBench pool round trip p50): %.3f ms (target < 1 ms) %s\n", action_us / 1000, (action_us < 1000 ? "OK" : "ABOVE TARGET")

@@ -239,6 +239,17 @@ def code_for(session, tenant, app, redirect_uri, email, password, **params) -> t
     return result.query["code"], p
 
 
+def logs_of_type(tenant, event_type) -> list:
+    """`GET /api/v2/logs?q=type:<t>` (Auth0's log search), newest first; asserts every entry has that type."""
+    r = tenant.usher.session().get(tenant.base + "/api/v2/logs", headers=tenant.headers(), timeout=10,
+                                   params={"q": f"type:{event_type}", "per_page": 100, "sort": "date:-1"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    logs = body["logs"] if isinstance(body, dict) else body
+    assert all(e["type"] == event_type for e in logs), [e["type"] for e in logs]
+    return logs
+
+
 # ---------------------------------------------------------------- ID tokens
 
 
