@@ -10,11 +10,14 @@ import UsherMail
 public final class SMTPMailTransport: MailTransport {
     public let client: SMTPClient
     let defaultFrom: String
+    /// `defaultFrom` parsed once, not per message (nil if it does not parse: each send then reports why).
+    let defaultFromAddress: EmailAddress?
     let logger: Logger
 
     public init(configuration: SMTPConfiguration, defaultFrom: String, logger: Logger) throws {
         self.client = try SMTPClient(configuration: configuration, logger: logger)
         self.defaultFrom = defaultFrom
+        self.defaultFromAddress = try? EmailAddress(parsing: defaultFrom)
         self.logger = logger
     }
 
@@ -24,7 +27,7 @@ public final class SMTPMailTransport: MailTransport {
         let message: MailMessage
         do {
             message = MailMessage(
-                from: try EmailAddress(parsing: email.from ?? defaultFrom), to: [try EmailAddress(parsing: email.to)], subject: email.subject,
+                from: try email.from.map { try EmailAddress(parsing: $0) } ?? defaultFromAddress ?? EmailAddress(parsing: defaultFrom), to: [try EmailAddress(parsing: email.to)], subject: email.subject,
                 html: email.html, text: email.text, replyTo: try email.replyTo.map { [try EmailAddress(parsing: $0)] } ?? [],
                 messageID: email.messageID)
         } catch {
@@ -74,10 +77,13 @@ public actor ConfiguredMailTransport: MailTransport {
     nonisolated public var name: String { fixed != nil ? "smtp (USHER_SMTP_URL)" : "provider or development mailbox" }
     let store: any UsherStore
     nonisolated let fixed: SMTPMailTransport?
-    let devMailbox: DevelopmentMailbox?
+    nonisolated let devMailbox: DevelopmentMailbox?
     let fallbackFrom: String
     let logger: Logger
     private var cached: (provider: EmailProvider?, transport: (any MailTransport)?, checked: ContinuousClock.Instant)?
+    /// `cached`'s transport and age, readable without a hop onto the actor: sends within a second of the last
+    /// check (nearly all of them) go straight to the transport.
+    private nonisolated let recent = Mutex<(transport: (any MailTransport)?, checked: ContinuousClock.Instant)?>(nil)
 
     /// CA file trusted for the stored provider's server (`USHER_SMTP_CA_FILE`).
     nonisolated let providerCAFile: String?
@@ -92,9 +98,15 @@ public actor ConfiguredMailTransport: MailTransport {
         self.logger = logger
     }
 
-    public func send(_ email: OutboundEmail) async throws -> MailDeliveryReceipt {
+    nonisolated public func send(_ email: OutboundEmail) async throws -> MailDeliveryReceipt {
         if let fixed { return try await fixed.send(email) }
-        let transport = try await current()
+        let now = ContinuousClock.now
+        let transport: any MailTransport
+        if let fresh = recent.withLock({ $0.flatMap { now - $0.checked < .seconds(1) ? $0 : nil } }) {
+            transport = try fresh.transport ?? fallback()
+        } else {
+            transport = try await current()
+        }
         return try await transport.send(email)
     }
 
@@ -111,6 +123,7 @@ public actor ConfiguredMailTransport: MailTransport {
         let usable = provider.flatMap { $0.enabled && $0.name == "smtp" ? $0 : nil }
         if let cached, cached.provider == usable {
             self.cached?.checked = now
+            recent.withLock { $0 = (cached.transport, now) }
             if let transport = cached.transport { return transport }
             return try fallback()
         }
@@ -127,11 +140,12 @@ public actor ConfiguredMailTransport: MailTransport {
             }
         }
         cached = (usable, transport, now)
+        recent.withLock { $0 = (transport, now) }
         if let transport { return transport }
         return try fallback()
     }
 
-    private func fallback() throws -> any MailTransport {
+    private nonisolated func fallback() throws -> any MailTransport {
         if let devMailbox { return devMailbox }
         throw MailDeliveryError(.transportUnavailable, "no email provider is configured (set USHER_SMTP_URL or POST /api/v2/emails/provider)")
     }

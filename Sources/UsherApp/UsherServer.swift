@@ -117,7 +117,10 @@ public final class UsherServer: Sendable {
         courierLogger[metadataKey: "component"] = "courier"
         let transport = ConfiguredMailTransport(store: store, fixed: fixed, devMailbox: devMailbox, fallbackFrom: fallbackFrom, logger: courierLogger,
                                                 providerCAFile: configuration.smtpCAFile)
-        let courier = Courier(store: store, transport: transport, clock: clock, settings: configuration.courier, logger: courierLogger)
+        var settings = configuration.courier
+        // As many deliveries in flight as the SMTP client keeps connections (`?pool=` in USHER_SMTP_URL, default 4).
+        if let fixed { settings.concurrency = fixed.client.configuration.pool.maximumConnections }
+        let courier = Courier(store: store, transport: transport, clock: clock, settings: settings, logger: courierLogger)
         return CourierService(courier: courier, transport: transport)
     }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
+import Synchronization
 import UsherCore
 
 /// Resolves the client address, logs one line per request and records Prometheus metrics.
@@ -13,11 +14,11 @@ public struct RequestObservationMiddleware: RouterMiddleware {
     public typealias Context = UsherRequestContext
 
     let trustedProxies: TrustedProxies
-    let requests: PrometheusCollectorRegistry
+    let metrics: RequestMetrics
 
     public init(trustedProxies: TrustedProxies, registry: PrometheusCollectorRegistry) {
         self.trustedProxies = trustedProxies
-        self.requests = registry
+        self.metrics = RequestMetrics(registry: registry)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -29,12 +30,9 @@ public struct RequestObservationMiddleware: RouterMiddleware {
         defer {
             let elapsed = ContinuousClock.now - start
             let route = context.endpointPath ?? "unmatched"
-            let labels = [("method", request.method.rawValue), ("route", route), ("status", String(status))]
-            requests.makeCounter(name: "usher_http_requests_total", labels: labels).increment()
-            requests.makeDurationHistogram(
-                name: "usher_http_request_duration_seconds", labels: [("method", request.method.rawValue), ("route", route)],
-                buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)]
-            ).recordNanoseconds(elapsed.nanoseconds)
+            let handles = metrics.handles(method: request.method, route: route, status: status)
+            handles.requests.increment()
+            handles.duration.recordNanoseconds(elapsed.nanoseconds)
             context.logger.info(
                 "request",
                 metadata: [
@@ -45,6 +43,41 @@ public struct RequestObservationMiddleware: RouterMiddleware {
         let response = try await next(request, context)
         status = response.status.code
         return response
+    }
+}
+
+/// The Prometheus objects for each (method, route, status), made once. Asking the registry on every request built
+/// label arrays and a status string and looked them up under the registry's lock.
+final class RequestMetrics: Sendable {
+    struct Key: Hashable {
+        let method: HTTPRequest.Method
+        let route: String
+        let status: Int
+    }
+
+    struct Handles: Sendable {
+        let requests: Counter
+        let duration: DurationHistogram
+    }
+
+    static let buckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)]
+
+    let registry: PrometheusCollectorRegistry
+    private let cache = Mutex<[Key: Handles]>([:])
+
+    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+
+    func handles(method: HTTPRequest.Method, route: String, status: Int) -> Handles {
+        let key = Key(method: method, route: route, status: status)
+        if let handles = cache.withLock({ $0[key] }) { return handles }
+        // Routes are patterns (or "unmatched") and statuses few, so the cache stays small.
+        let handles = Handles(
+            requests: registry.makeCounter(
+                name: "usher_http_requests_total", labels: [("method", method.rawValue), ("route", route), ("status", String(status))]),
+            duration: registry.makeDurationHistogram(
+                name: "usher_http_request_duration_seconds", labels: [("method", method.rawValue), ("route", route)], buckets: Self.buckets))
+        cache.withLock { $0[key] = handles }
+        return handles
     }
 }
 

@@ -44,6 +44,8 @@ extension SQLUsherStore {
             sentAt: date(try row.decode(column: "sent_at", as: Int64?.self)))
     }
 
+    static let outboxColumnList = outboxColumns.map { "\"\($0)\"" }.joined(separator: ", ")
+
     var outboxColumnExpressions: [any SQLExpression] { Self.outboxColumns.map { SQLColumn($0) } }
 
     /// Runs `body` in a transaction on a pinned session (or in the current one), with the SQLite write gate held.
@@ -63,18 +65,29 @@ extension SQLUsherStore {
 
     public func claimOutbox(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage] {
         guard limit > 0 else { return [] }
+        if db.dialect.name == "sqlite" { return try await claimOutboxSQLite(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit) }
         let columns = outboxColumnExpressions
         return try await withWriteTransaction { tx in
-            var select = tx.select().column("id").from("outbox")
-                .where(SQLColumn("status"), .in, SQLGroupExpression([SQLBind(OutboxStatus.queued.rawValue), SQLBind(OutboxStatus.failed.rawValue)]))
-                .where("next_attempt_at", .lessThanOrEqual, SQLBind(Timestamp.milliseconds(now)))
-                .orderBy("next_attempt_at").orderBy("id")
-                .limit(limit)
-            if tx.dialect.name == "postgresql" {
-                // Rows another instance is claiming right now are skipped, not waited for.
-                select = select.lockingClause(SQLRaw("FOR UPDATE SKIP LOCKED"))
+            // One query per status, each reading the `outbox_due` index (status, next_attempt_at) in order and
+            // stopping after `limit` rows. A single `status IN (…) ORDER BY next_attempt_at, id` sorted every due
+            // row on each claim: quadratic over a backlog (10,000 queued messages: 90% of the courier's time).
+            // Ties on next_attempt_at come in index order; the merged result is ordered by (due, id).
+            var due: [(id: String, at: Int64)] = []
+            for status in [OutboxStatus.queued, .failed] {
+                var select = tx.select().column("id").column("next_attempt_at").from("outbox")
+                    .where("status", .equal, SQLBind(status.rawValue))
+                    .where("next_attempt_at", .lessThanOrEqual, SQLBind(Timestamp.milliseconds(now)))
+                    .orderBy("next_attempt_at")
+                    .limit(limit)
+                if tx.dialect.name == "postgresql" {
+                    // Rows another instance is claiming right now are skipped, not waited for.
+                    select = select.lockingClause(SQLRaw("FOR UPDATE SKIP LOCKED"))
+                }
+                for row in try await select.all() {
+                    due.append((try row.decode(column: "id", as: String.self), try row.decode(column: "next_attempt_at", as: Int64.self)))
+                }
             }
-            let ids = try await select.all(decodingColumn: "id", as: String.self)
+            let ids = due.count <= limit ? due.map(\.id) : due.sorted { ($0.at, $0.id) < ($1.at, $1.id) }.prefix(limit).map(\.id)
             if ids.isEmpty { return [] }
             let rows = try await tx.update("outbox")
                 .set("status", to: SQLBind(OutboxStatus.sending.rawValue))
@@ -87,6 +100,28 @@ extension SQLUsherStore {
                 .all()
             return try rows.map(Self.outboxMessage(from:)).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
+    }
+
+    /// The claim as one statement, so one round trip to SQLite's thread (and one commit outside a transaction): a
+    /// single statement is atomic, and the write gate keeps this process's other writers out. The inner queries read the `outbox_due`
+    /// index in order per status and stop after `limit` rows (see above).
+    private func claimOutboxSQLite(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage] {
+        let due = Timestamp.milliseconds(now)
+        let queued = OutboxStatus.queued.rawValue, failed = OutboxStatus.failed.rawValue
+        let query: SQLQueryString = """
+            UPDATE OR ROLLBACK "outbox" SET "status" = \(bind: OutboxStatus.sending.rawValue), "lease_owner" = \(bind: worker), \
+            "lease_expires_at" = \(bind: Timestamp.milliseconds(leaseUntil)), "attempts" = "attempts" + 1 \
+            WHERE "id" IN (SELECT "id" FROM (\
+            SELECT * FROM (SELECT "id", "next_attempt_at" FROM "outbox" WHERE "status" = \(bind: queued) AND "next_attempt_at" <= \(bind: due) \
+            ORDER BY "next_attempt_at" LIMIT \(literal: limit)) \
+            UNION ALL \
+            SELECT * FROM (SELECT "id", "next_attempt_at" FROM "outbox" WHERE "status" = \(bind: failed) AND "next_attempt_at" <= \(bind: due) \
+            ORDER BY "next_attempt_at" LIMIT \(literal: limit))\
+            ) ORDER BY "next_attempt_at", "id" LIMIT \(literal: limit)) \
+            RETURNING \(unsafeRaw: Self.outboxColumnList)
+            """
+        let rows = try await write { try await db.raw(query).all() }
+        return try rows.map(Self.outboxMessage(from:)).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
     }
 
     /// An UPDATE limited to the message `worker` currently holds.
@@ -105,6 +140,43 @@ extension SQLUsherStore {
         try await updateLeased(id: id, worker: worker) {
             $0.set("status", to: SQLBind(OutboxStatus.sent.rawValue)).set("sent_at", to: SQLBind(Timestamp.milliseconds(at)))
                 .set("last_error", to: SQLLiteral.null)
+        }
+    }
+
+    /// One UPDATE per 500 ids (SQLite allows 32,766 bound values; PostgreSQL 65,535).
+    public func markOutboxSent(ids: [String], worker: String, at: Date) async throws -> Set<String> {
+        var changed = Set<String>()
+        var start = ids.startIndex
+        while start < ids.endIndex {
+            let chunk = ids[start..<min(start + 500, ids.endIndex)]
+            start = chunk.endIndex
+            let query: SQLQueryString = """
+                UPDATE \(unsafeRaw: sqliteOrRollback)"outbox" SET "status" = \(bind: OutboxStatus.sent.rawValue), \
+                "sent_at" = \(bind: Timestamp.milliseconds(at)), "last_error" = NULL, "lease_owner" = NULL, "lease_expires_at" = NULL \
+                WHERE "id" IN (\(binds: Array(chunk))) AND "status" = \(bind: OutboxStatus.sending.rawValue) AND "lease_owner" = \(bind: worker) \
+                RETURNING "id"
+                """
+            let updated = try await write { try await db.raw(query).all(decodingColumn: "id", as: String.self) }
+            changed.formUnion(updated)
+        }
+        return changed
+    }
+
+    /// `OR ROLLBACK ` on SQLite: a failing statement ends the transaction (these never fail on a constraint), and
+    /// in exchange SQLite keeps no statement journal for the multi-row UPDATE (a tenth of the courier's write).
+    var sqliteOrRollback: String { db.dialect.name == "sqlite" ? "OR ROLLBACK " : "" }
+
+    public func markOutboxSentAndClaim(sent: [String], sentAt: Date, worker: String, now: Date, leaseUntil: Date, limit: Int) async throws
+        -> (sent: Set<String>, claimed: [OutboxMessage])
+    {
+        if sent.isEmpty || limit <= 0 || inTransaction {
+            let marked = sent.isEmpty ? [] : try await markOutboxSent(ids: sent, worker: worker, at: sentAt)
+            let claimed = limit > 0 ? try await claimOutbox(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit) : []
+            return (marked, claimed)
+        }
+        return try await transaction { tx in
+            let marked = try await tx.markOutboxSent(ids: sent, worker: worker, at: sentAt)
+            return (marked, try await tx.claimOutbox(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit))
         }
     }
 

@@ -192,7 +192,7 @@ struct CourierTests {
         }
     }
 
-    @Test func leaseCoversEverySendOfTheRound() async throws {
+    @Test func leaseIsTwiceTheSendBoundWhateverTheBatch() async throws {
         let clock = FakeClock()
         let store = InMemoryUsherStore()
         let transport = InspectingTransport(store: store)
@@ -205,6 +205,76 @@ struct CourierTests {
         try await mail.enqueue(to: "a@example.com", subject: "S", html: "x", purpose: "t")
         await courier.runOnce()
         let seen = try #require(transport.seen.withLock { $0.first })
-        #expect(seen.status == .sending && seen.leaseOwner == "w" && seen.leaseExpiresAt == clock.now.addingTimeInterval(4 * 60))
+        #expect(seen.status == .sending && seen.leaseOwner == "w" && seen.leaseExpiresAt == clock.now.addingTimeInterval(2 * 60))
+    }
+
+    /// A transport whose every send takes `duration` of the fake clock.
+    final class SlowTransport: MailTransport {
+        let clock: FakeClock
+        let duration: TimeInterval
+        let sent = Mutex<[String]>([])
+        init(clock: FakeClock, duration: TimeInterval) { self.clock = clock; self.duration = duration }
+        var name: String { "slow" }
+        func send(_ email: OutboundEmail) async throws -> MailDeliveryReceipt {
+            sent.withLock { $0.append(email.to) }
+            clock.advance(by: duration)
+            return MailDeliveryReceipt(summary: "ok")
+        }
+    }
+
+    @Test func messagesWhoseLeaseCannotCoverASendAreHandedBackUnsent() async throws {
+        let clock = FakeClock()
+        let store = InMemoryUsherStore()
+        let transport = SlowTransport(clock: clock, duration: 61)
+        var settings = CourierSettings()
+        settings.batchSize = 3
+        settings.concurrency = 1
+        settings.leaseDuration = 60
+        let courier = Courier(store: store, transport: transport, clock: clock, settings: settings, workerID: "w")
+        let mail = MailService(store: store, clock: clock, messageIDDomain: "x", usesDevelopmentMailbox: false)
+        var ids: [String] = []
+        for n in 0..<3 { ids.append(try await mail.enqueue(to: "u\(n)@example.com", subject: "S", html: "x", purpose: "t").id) }
+        let start = clock.now
+        #expect(await courier.runOnce() == 3)
+        // The first send ends at +61 s; the lease (claimed at +0, 120 s) no longer covers a 60 s send for the others.
+        let sent = transport.sent.withLock { $0 }
+        #expect(sent.count == 1)
+        var handedBack: [String] = []
+        for id in ids {
+            let message = try #require(try await store.outboxMessage(id: id))
+            if message.to == sent.first {
+                #expect(message.status == .sent)
+            } else {
+                #expect(message.status == .failed && message.attempts == 0 && message.leaseOwner == nil)
+                #expect(message.nextAttemptAt == start.addingTimeInterval(61) && message.lastError?.contains("not attempted") == true)
+                handedBack.append(id)
+            }
+        }
+        #expect(handedBack.count == 2)
+        // Due at once, and sent by the next round (one of them; the other is handed back again).
+        await courier.runOnce()
+        #expect(transport.sent.withLock { $0 }.count == 2)
+    }
+
+    @Test func runningCourierDrainsABacklogAndStopsCleanly() async throws {
+        let store = InMemoryUsherStore()
+        let transport = ScriptedTransport()
+        let clock = FakeClock()
+        var settings = CourierSettings()
+        settings.pollInterval = .milliseconds(10)
+        settings.batchSize = 16
+        settings.concurrency = 3
+        let courier = Courier(store: store, transport: transport, clock: clock, settings: settings, workerID: "w")
+        let mail = MailService(store: store, clock: clock, messageIDDomain: "x", usesDevelopmentMailbox: false)
+        for n in 0..<200 { try await mail.enqueue(to: "u\(n)@example.com", subject: "S", html: "x", purpose: "t") }
+        let running = Task { await courier.run() }
+        for _ in 0..<500 {
+            if try await store.listOutbox(status: .sent, offset: 0, limit: 0).total == 200 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        running.cancel()
+        await running.value
+        #expect(try await store.listOutbox(status: .sent, offset: 0, limit: 0).total == 200)
+        #expect(transport.sent.count == 200 && Set(transport.sent.map(\.to)).count == 200)
     }
 }

@@ -107,6 +107,46 @@ struct OutboxConformanceTests {
     }
 
     @Test(arguments: StoreKind.available)
+    func claimsFailedAndQueuedOldestDueFirst(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for n in 0..<6 { try await store.enqueueOutbox(Self.message(n, at: Double(10 - n))) }  // msg_0005 due first
+            let now = Self.t0.addingTimeInterval(20)
+            let first = try await store.claimOutbox(worker: "w", now: now, leaseUntil: now.addingTimeInterval(60), limit: 2)
+            #expect(first.map(\.id) == ["msg_0005", "msg_0004"])
+            // msg_0005 fails and is due before everything still queued.
+            #expect(try await store.markOutboxFailed(id: "msg_0005", worker: "w", error: "451", nextAttemptAt: Self.t0, countAttempt: true))
+            let second = try await store.claimOutbox(worker: "w", now: now, leaseUntil: now.addingTimeInterval(60), limit: 3)
+            #expect(second.map(\.id) == ["msg_0005", "msg_0003", "msg_0002"])
+            #expect(second.first?.attempts == 2)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func batchedSentMarksAndClaimInOneWrite(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for n in 0..<6 { try await store.enqueueOutbox(Self.message(n, at: Double(n))) }
+            let now = Self.t0.addingTimeInterval(50)
+            let lease = now.addingTimeInterval(60)
+            let first = try await store.markOutboxSentAndClaim(sent: [], sentAt: now, worker: "w1", now: now, leaseUntil: lease, limit: 3)
+            #expect(first.sent.isEmpty && first.claimed.map(\.id) == ["msg_0000", "msg_0001", "msg_0002"])
+            _ = try await store.claimOutbox(worker: "w2", now: now, leaseUntil: lease, limit: 1)  // msg_0003, not w1's
+            // Marks w1's messages (not w2's, not unknown ids) and claims the rest.
+            let second = try await store.markOutboxSentAndClaim(
+                sent: ["msg_0000", "msg_0001", "msg_0003", "missing"], sentAt: now, worker: "w1", now: now, leaseUntil: lease, limit: 10)
+            #expect(second.sent == ["msg_0000", "msg_0001"])
+            #expect(second.claimed.map(\.id) == ["msg_0004", "msg_0005"])
+            let sent = try #require(try await store.outboxMessage(id: "msg_0001"))
+            #expect(sent.status == .sent && sent.sentAt == now && sent.leaseOwner == nil && sent.leaseExpiresAt == nil)
+            #expect(try await store.outboxMessage(id: "msg_0003")?.status == .sending)
+            // Marks only.
+            let third = try await store.markOutboxSentAndClaim(sent: ["msg_0002", "msg_0004"], sentAt: now, worker: "w1", now: now, leaseUntil: lease, limit: 0)
+            #expect(third.sent == ["msg_0002", "msg_0004"] && third.claimed.isEmpty)
+            #expect(try await store.markOutboxSent(ids: ["msg_0002", "msg_0005"], worker: "w1", at: now) == ["msg_0005"])
+            #expect(try await store.listOutbox(status: .sent, offset: 0, limit: 10).total == 5)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func concurrentClaimersNeverShareAMessage(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let count = 60

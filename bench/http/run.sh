@@ -7,7 +7,8 @@ cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
-swift build -c release --product usher >/dev/null
+usher_bin=${USHER_BIN:-}   # an already built usher (e.g. an older one to compare); else build it
+[ -n "$usher_bin" ] || { swift build -c release --product usher >/dev/null; usher_bin=.build/release/usher; }
 swift build -c release --product BareHummingbirdBench >/dev/null
 work=$(mktemp -d /tmp/usher-bench.XXXXXX)
 pids=()
@@ -16,7 +17,7 @@ trap cleanup EXIT
 
 port=18180; bare_port=18181
 USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 USHER_LOG_LEVEL=warning \
-  .build/release/usher serve --port $port --database "$work/usher.sqlite" > "$work/usher.log" 2>&1 &
+  "$usher_bin" serve --port $port --database "$work/usher.sqlite" > "$work/usher.log" 2>&1 &
 pids+=($!)
 .build/release/BareHummingbirdBench $bare_port > "$work/bare.log" 2>&1 &
 pids+=($!)

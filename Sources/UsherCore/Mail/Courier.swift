@@ -1,14 +1,16 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// How the courier paces itself. Defaults suit production; tests shorten them (see `USHER_MAIL_*`).
 public struct CourierSettings: Sendable, Equatable {
     /// How long to sleep when nothing was due.
     public var pollInterval: Duration = .seconds(2)
-    /// Messages claimed per round. Claimed messages beyond `concurrency` wait for a free slot, so the lease
-    /// grows with the number of sequential sends per slot (see `leaseDuration`).
-    public var batchSize = 4
-    /// Deliveries in flight at once.
+    /// Most messages claimed in one write. `runOnce` claims this many; the running courier starts with
+    /// `concurrency` per claim and doubles up to this while claims come back full (a backlog), so a backlog costs
+    /// one write per `batchSize` messages. The lease does not grow with it (see `leaseDuration`).
+    public var batchSize = 128
+    /// Deliveries in flight at once (`usher serve` matches it to the SMTP client's connection pool).
     public var concurrency = 4
     /// First retry delay; doubles per attempt up to `backoffMax`, with jitter.
     public var backoffBase: TimeInterval = 30
@@ -18,10 +20,15 @@ public struct CourierSettings: Sendable, Equatable {
     /// Age after which a temporary failure abandons the message, however few attempts it had.
     public var abandonAfter: TimeInterval = 3 * 24 * 3_600
     /// How long one send may take at worst; must exceed the SMTP client's summed timeouts (about 370 s with
-    /// UsherMail's defaults) so a healthy worker never loses a message it is still sending. A claim lasts this
-    /// long times the number of sends each slot makes in a round, ⌈batchSize / concurrency⌉; it is also how long
-    /// a crashed worker's messages wait before another worker takes them.
+    /// UsherMail's defaults) so a healthy worker never loses a message it is still sending. A claim lasts twice
+    /// this, and a slot starts a claimed message only while a whole `leaseDuration` of its lease remains (else
+    /// it hands the message back unsent), so every send finishes inside its lease however long the line of
+    /// claimed messages. Twice this is also how long a crashed worker's messages wait before another worker
+    /// takes them.
     public var leaseDuration: TimeInterval = 600
+    /// Longest an accepted message waits to be marked sent. While a backlog is being claimed, the marks ride
+    /// along with the claims (one commit for both); otherwise they are written after at most this long.
+    public var recordDelay: Duration = .milliseconds(200)
 
     public init() {}
 }
@@ -30,7 +37,13 @@ public struct CourierSettings: Sendable, Equatable {
 ///
 /// At-least-once: a message is marked sent only after the transport accepted it, so a crash between the two sends
 /// it again later (with the same Message-ID). Two healthy workers never send one message twice, because claims
-/// are atomic and a lease outlives any send.
+/// are atomic and a send starts only while its lease outlasts any send.
+///
+/// The courier is a pipeline: `concurrency` delivery slots take claimed messages from a local line, and one
+/// writer records outcomes and claims more. It claims the next batch while half of the current one still waits,
+/// so the slots keep sending during its writes, and each claim also marks sent every message accepted since the
+/// previous write, in one transaction (SQLite's commit, which waits for the disk, is the courier's bottleneck).
+/// Failures are recorded by the slots, one by one (they are rare and each has its own retry time).
 public final class Courier: Sendable {
     public let workerID: String
     let store: any UsherStore
@@ -61,70 +74,139 @@ public final class Courier: Sendable {
         return full / 2 + full / 2 * min(1, max(0, jitter()))
     }
 
-    /// Polls until cancelled (graceful shutdown). A round in progress finishes first: its deliveries run in an
-    /// unstructured task so cancellation does not cut an SMTP conversation in half.
+    /// Delivers until cancelled (graceful shutdown). Cancellation stops the claiming only: the pipeline runs in an
+    /// unstructured task, so no SMTP conversation is cut in half, and the messages already claimed are delivered
+    /// and recorded before this returns.
     public func run() async {
         logger.info("Courier started", metadata: ["worker": "\(workerID)", "transport": "\(transport.name)"])
-        while !Task.isCancelled {
-            let processed = await Task { await self.runOnce() }.value
-            if processed == 0 {
-                do { try await Task.sleep(for: settings.pollInterval) } catch { break }
-            }
+        let pipeline = Pipeline(slots: max(1, settings.concurrency))
+        await withTaskCancellationHandler {
+            _ = await Task { await self.pump(pipeline, continuous: true) }.value
+        } onCancel: {
+            pipeline.stop()
         }
         logger.info("Courier stopped", metadata: ["worker": "\(workerID)"])
     }
 
-    /// One round: free expired leases, claim a batch, deliver it. Returns how many messages were attempted.
+    /// One round: free expired leases, claim up to `batchSize` messages, deliver them, record the outcomes.
+    /// Returns how many messages were attempted.
     @discardableResult
     public func runOnce() async -> Int {
-        let batch: [OutboxMessage]
-        do {
-            let now = clock.now
-            let released = try await store.releaseExpiredOutboxLeases(now: now)
-            if released > 0 { logger.warning("Re-queued outbox messages whose worker stopped mid-send", metadata: ["count": "\(released)"]) }
-            let slots = max(1, settings.concurrency)
-            let rounds = (max(1, settings.batchSize) + slots - 1) / slots
-            batch = try await store.claimOutbox(worker: workerID, now: now, leaseUntil: now.addingTimeInterval(settings.leaseDuration * Double(rounds)),
-                                                limit: max(1, settings.batchSize))
-        } catch {
-            logger.error("Courier cannot read the outbox", metadata: ["error": "\(error)"])
-            return 0
-        }
-        if batch.isEmpty { return 0 }
-        await withTaskGroup(of: Void.self) { group in
-            var iterator = batch.makeIterator()
-            for _ in 0..<max(1, settings.concurrency) {
-                guard let message = iterator.next() else { break }
-                group.addTask { await self.deliver(message) }
-            }
-            while await group.next() != nil {
-                if let message = iterator.next() { group.addTask { await self.deliver(message) } }
-            }
-        }
-        return batch.count
+        await pump(Pipeline(slots: max(1, settings.concurrency)), continuous: false)
     }
 
-    /// Sends one claimed message and records what happened.
-    func deliver(_ message: OutboxMessage) async {
-        let metadata: Logger.Metadata = ["outbox_id": "\(message.id)", "attempt": "\(message.attempts)", "purpose": "\(message.purpose)"]
+    /// The lease a claim made at `now` gets.
+    func leaseEnd(claimedAt now: Date) -> Date { now.addingTimeInterval(2 * settings.leaseDuration) }
+
+    /// Runs the slots and the writer until the pipeline is stopped and drained (after one claim when not
+    /// `continuous`). Returns how many messages were claimed.
+    private func pump(_ pipeline: Pipeline, continuous: Bool) async -> Int {
+        async let claimed = write(pipeline, continuous: continuous)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<pipeline.slots {
+                group.addTask {
+                    while let message = await pipeline.next() {
+                        pipeline.delivered(await self.deliver(message) ? message.id : nil)
+                    }
+                }
+            }
+        }
+        return await claimed
+    }
+
+    /// The writer: claims when the line runs low, carrying the sent marks along; writes the marks alone when no
+    /// claim is coming (nothing due, shutting down) or they have waited `recordDelay`. Ends once the pipeline is
+    /// stopped, drained and recorded.
+    private func write(_ pipeline: Pipeline, continuous: Bool) async -> Int {
+        let most = max(1, settings.batchSize)
+        var limit = continuous ? min(pipeline.slots, most) : most
+        var claimed = 0
+        var claimsPausedUntil: ContinuousClock.Instant?
+        var leasesChecked: ContinuousClock.Instant?
+        while true {
+            // Claim the next batch while less than a batch waits: the write overlaps with the sends.
+            let lowWater = max(pipeline.slots, limit)
+            let load = pipeline.load(lowWater: lowWater)
+            let instant = ContinuousClock.now
+            let paused = claimsPausedUntil.map { instant < $0 } ?? false
+            let claiming = !load.stopping && !paused && load.waiting < lowWater
+            let marksDue = load.sentSince.map { load.stopping || paused || instant - $0 >= settings.recordDelay } ?? false
+            if !claiming && !marksDue {
+                if load.stopping && load.waiting == 0 && load.sending == 0 && load.sentSince == nil { break }
+                let deadlines = [claimsPausedUntil, load.sentSince.map { $0 + settings.recordDelay }].compactMap { $0 }
+                await pipeline.waitForSignal(timeout: deadlines.min().map { $0 - instant })
+                continue
+            }
+            let ids = pipeline.takeSent()
+            let now = clock.now
+            do {
+                if claiming, leasesChecked.map({ instant - $0 >= settings.pollInterval }) ?? true {
+                    // Cheap (an indexed read), but once per poll interval is plenty while a backlog is being claimed.
+                    leasesChecked = instant
+                    let released = try await store.releaseExpiredOutboxLeases(now: now)
+                    if released > 0 { logger.warning("Re-queued outbox messages whose worker stopped mid-send", metadata: ["count": "\(released)"]) }
+                }
+                let (marked, batch) = try await store.markOutboxSentAndClaim(
+                    sent: ids, sentAt: now, worker: workerID, now: now, leaseUntil: leaseEnd(claimedAt: now), limit: claiming ? limit : 0)
+                if marked.count < ids.count {
+                    for id in ids where !marked.contains(id) {
+                        logger.warning("Outbox message was re-claimed before it was marked sent (lease too short?)", metadata: ["outbox_id": "\(id)"])
+                    }
+                }
+                if claiming {
+                    claimed += batch.count
+                    pipeline.push(batch)
+                    if continuous {
+                        limit = batch.count == limit ? min(most, limit * 2) : min(pipeline.slots, most)
+                        claimsPausedUntil = batch.isEmpty ? ContinuousClock.now + settings.pollInterval : nil
+                    } else {
+                        pipeline.stop()
+                    }
+                }
+            } catch {
+                logger.error("Courier cannot update the outbox", metadata: ["error": "\(error)"])
+                if claiming && !continuous { pipeline.stop() }
+                if load.stopping || !continuous {
+                    // Shutting down: do not wait for the database. Sent but not recorded: they will be re-sent
+                    // after the lease expires (at-least-once).
+                    if !ids.isEmpty { logger.error("Sent outbox messages left unrecorded", metadata: ["count": "\(ids.count)", "first_outbox_id": "\(ids[0])"]) }
+                } else {
+                    pipeline.returnSent(ids)
+                    claimsPausedUntil = ContinuousClock.now + settings.pollInterval
+                    try? await Task.sleep(for: min(settings.pollInterval, .seconds(1)))
+                }
+            }
+        }
+        return claimed
+    }
+
+    /// Sends one claimed message. Returns true when the transport accepted it (the writer marks it sent); a
+    /// failure is recorded here.
+    private func deliver(_ message: OutboxMessage) async -> Bool {
+        if let leaseEnd = message.leaseExpiresAt, clock.now.addingTimeInterval(settings.leaseDuration) > leaseEnd {
+            // The sends before it took so long that this one might outlast the lease and be sent by another
+            // worker too: hand it back, due now, without counting the attempt.
+            logger.warning("Outbox message handed back unsent: its lease would not cover a send", metadata: ["outbox_id": "\(message.id)"])
+            do {
+                _ = try await store.markOutboxFailed(id: message.id, worker: workerID, error: "not attempted: the worker's earlier sends were too slow",
+                                                     nextAttemptAt: clock.now, countAttempt: false)
+            } catch {
+                logger.error("Cannot hand back an outbox message; it is re-queued when its lease expires", metadata: ["outbox_id": "\(message.id)", "error": "\(error)"])
+            }
+            return false
+        }
         let failure: MailDeliveryError
         do {
             _ = try await transport.send(OutboundEmail(message))
-            do {
-                if try await !store.markOutboxSent(id: message.id, worker: workerID, at: clock.now) {
-                    logger.warning("Outbox message was re-claimed before it was marked sent (lease too short?)", metadata: metadata)
-                }
-            } catch {
-                // Sent but not recorded: it will be re-sent after the lease expires (at-least-once).
-                logger.error("Cannot record a sent outbox message", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            }
-            return
+            return true
         } catch let error as MailDeliveryError {
             failure = error
         } catch {
             failure = MailDeliveryError(.temporary, "\(error)")
         }
+        let metadata: Logger.Metadata = ["outbox_id": "\(message.id)", "attempt": "\(message.attempts)", "purpose": "\(message.purpose)"]
         await record(failure, for: message, metadata: metadata)
+        return false
     }
 
     func record(_ failure: MailDeliveryError, for message: OutboxMessage, metadata: Logger.Metadata) async {
@@ -158,5 +240,155 @@ public final class Courier: Sendable {
         } catch {
             logger.error("Cannot record an outbox delivery failure", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }
+    }
+}
+
+/// The courier's shared state: claimed messages waiting for a slot, messages accepted but not yet recorded, and
+/// the signal that wakes the writer. Slots wait in `next()` while nothing waits; after `stop()` they finish what
+/// is left and then get nil.
+final class Pipeline: Sendable {
+    let slots: Int
+
+    private struct State {
+        var waiting: [OutboxMessage] = []
+        var sending = 0
+        var sent: [String] = []
+        /// When the oldest unrecorded accepted message was accepted.
+        var sentSince: ContinuousClock.Instant?
+        var stopping = false
+        /// The writer wants to hear when fewer than this many messages wait.
+        var lowWater = 0
+        var idleSlots: [CheckedContinuation<OutboxMessage?, Never>] = []
+        var writer: CheckedContinuation<Void, Never>?
+        var signalled = false
+
+        /// Marks the writer signalled; returns its continuation if it is waiting (resume it outside the lock).
+        mutating func signal() -> CheckedContinuation<Void, Never>? {
+            if let writer {
+                self.writer = nil
+                return writer
+            }
+            signalled = true
+            return nil
+        }
+    }
+
+    private let state = Mutex(State())
+
+    init(slots: Int) { self.slots = slots }
+
+    /// A snapshot for the writer, which asks to be signalled when fewer than `lowWater` messages wait.
+    func load(lowWater: Int) -> (waiting: Int, sending: Int, sentSince: ContinuousClock.Instant?, stopping: Bool) {
+        state.withLock { s in
+            s.lowWater = lowWater
+            return (s.waiting.count, s.sending, s.sentSince, s.stopping)
+        }
+    }
+
+    func push(_ batch: [OutboxMessage]) {
+        if batch.isEmpty { return }
+        let handed = state.withLock { s -> [(CheckedContinuation<OutboxMessage?, Never>, OutboxMessage)] in
+            var handed: [(CheckedContinuation<OutboxMessage?, Never>, OutboxMessage)] = []
+            for message in batch {
+                if s.idleSlots.isEmpty {
+                    s.waiting.append(message)
+                } else {
+                    s.sending += 1
+                    handed.append((s.idleSlots.removeFirst(), message))
+                }
+            }
+            return handed
+        }
+        for (slot, message) in handed { slot.resume(returning: message) }
+    }
+
+    /// The next message for a slot, waiting for one; nil once stopped and empty. Pair each with `delivered(_:)`.
+    func next() async -> OutboxMessage? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<OutboxMessage?, Never>) in
+            let (message, writer, wait) = state.withLock { s -> (OutboxMessage?, CheckedContinuation<Void, Never>?, Bool) in
+                if !s.waiting.isEmpty {
+                    s.sending += 1
+                    let message = s.waiting.removeFirst()
+                    // Crossing the low-water mark: the writer claims more.
+                    return (message, s.waiting.count == s.lowWater - 1 ? s.signal() : nil, false)
+                }
+                if s.stopping { return (nil, nil, false) }
+                s.idleSlots.append(continuation)
+                return (nil, s.signal(), true)
+            }
+            writer?.resume()
+            if !wait { continuation.resume(returning: message) }
+        }
+    }
+
+    /// A slot is done with a message; `sentID` when the transport accepted it.
+    func delivered(_ sentID: String?) {
+        let writer = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.sending -= 1
+            guard let sentID else { return s.stopping ? s.signal() : nil }
+            s.sent.append(sentID)
+            // The first unrecorded one starts the writer's `recordDelay` clock; when stopping, it records at once.
+            if s.sentSince == nil {
+                s.sentSince = .now
+                return s.signal()
+            }
+            return s.stopping ? s.signal() : nil
+        }
+        writer?.resume()
+    }
+
+    /// Every accepted id not yet taken.
+    func takeSent() -> [String] {
+        state.withLock { s in
+            defer {
+                s.sent = []
+                s.sentSince = nil
+            }
+            return s.sent
+        }
+    }
+
+    /// Gives ids back after a failed write, to be recorded by the next one.
+    func returnSent(_ ids: [String]) {
+        if ids.isEmpty { return }
+        state.withLock { s in
+            s.sent.insert(contentsOf: ids, at: 0)
+            if s.sentSince == nil { s.sentSince = .now }
+        }
+    }
+
+    /// No more claims: slots finish the waiting messages, then stop; the writer records and ends.
+    func stop() {
+        let (slots, writer) = state.withLock { s -> ([CheckedContinuation<OutboxMessage?, Never>], CheckedContinuation<Void, Never>?) in
+            s.stopping = true
+            defer { s.idleSlots = [] }
+            // Idle slots only exist while nothing waits.
+            return (s.idleSlots, s.signal())
+        }
+        for slot in slots { slot.resume(returning: nil) }
+        writer?.resume()
+    }
+
+    /// Waits until signalled (something to record, room in the line, stopping) or `timeout` passes; returns at
+    /// once if signalled since the last wait.
+    func waitForSignal(timeout: Duration?) async {
+        let timer = timeout.map { timeout in
+            Task {
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                state.withLock { $0.signal() }?.resume()
+            }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.signalled {
+                    s.signalled = false
+                    return true
+                }
+                s.writer = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+        timer?.cancel()
     }
 }

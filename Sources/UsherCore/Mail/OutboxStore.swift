@@ -13,6 +13,13 @@ public protocol OutboxStore: Sendable {
     /// Concurrent claimers (in this process or other instances on one PostgreSQL) never get the same message.
     func claimOutbox(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage]
     func markOutboxSent(id: String, worker: String, at: Date) async throws -> Bool
+    /// `markOutboxSent` for several messages in one write (the courier records a batch of deliveries at once).
+    /// Returns the ids that changed; the others were no longer `sending` under `worker`'s lease.
+    func markOutboxSent(ids: [String], worker: String, at: Date) async throws -> Set<String>
+    /// `markOutboxSent(ids:worker:at:)` with `sent`, then `claimOutbox` of up to `limit` messages (none when 0), in
+    /// one write: one commit on SQLite, where each commit waits for the disk. The courier's write.
+    func markOutboxSentAndClaim(sent: [String], sentAt: Date, worker: String, now: Date, leaseUntil: Date, limit: Int) async throws
+        -> (sent: Set<String>, claimed: [OutboxMessage])
     /// Schedules another attempt. `countAttempt: false` gives back the attempt counted at claim time
     /// (the transport was unusable, the message was not at fault).
     func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool
@@ -25,6 +32,24 @@ public protocol OutboxStore: Sendable {
     /// A `failed` or `abandoned` message becomes `queued`, due `now`, with its attempt count reset.
     /// Returns the updated message; nil when there is no such message; throws `conflict` for any other status.
     func retryOutbox(id: String, now: Date) async throws -> OutboxMessage?
+}
+
+extension OutboxStore {
+    /// One write per message; stores that can do better (SQL) override it.
+    public func markOutboxSent(ids: [String], worker: String, at: Date) async throws -> Set<String> {
+        var changed = Set<String>()
+        for id in ids where try await markOutboxSent(id: id, worker: worker, at: at) { changed.insert(id) }
+        return changed
+    }
+
+    /// Two writes; stores that can do better (SQL) override it.
+    public func markOutboxSentAndClaim(sent: [String], sentAt: Date, worker: String, now: Date, leaseUntil: Date, limit: Int) async throws
+        -> (sent: Set<String>, claimed: [OutboxMessage])
+    {
+        let marked = sent.isEmpty ? [] : try await markOutboxSent(ids: sent, worker: worker, at: sentAt)
+        let claimed = limit > 0 ? try await claimOutbox(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit) : []
+        return (marked, claimed)
+    }
 }
 
 /// The development mailbox: mail "sent" while no provider is configured.
