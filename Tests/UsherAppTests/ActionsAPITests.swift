@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import Testing
 import UsherApp
 import UsherCore
@@ -313,6 +314,61 @@ struct ActionsAPITests {
             expectAuth0Error(try await client.call(.post, "/api/v2/actions/actions/\(id)/test", token: token, json: [:]), .badRequest,
                              messageContains: "payload")
             expectAuth0Error(try await client.call(.post, "/api/v2/actions/actions/nope/test", token: token, json: ["payload": [:]]), .notFound)
+        }
+    }
+}
+
+extension ActionsAPITests {
+    /// The invitation recipe end to end: a deployed, bound Action clears `needsInvitation` at login and adds a claim.
+    @Test func boundActionRunsAtLogin() async throws {
+        let binary = try UsherBinary.path()
+        try await TestServer.run(actions: .workerPool(executablePath: binary)) { server, client in
+            let token = try await server.adminToken(client)
+            let code = """
+                exports.onExecutePostLogin = async (event, api) => {
+                    if (event.user.app_metadata.needsInvitation) {
+                        api.user.setAppMetadata("needsInvitation", false);
+                    }
+                    api.accessToken.setCustomClaim("https://example.com/plan", event.secrets.PLAN);
+                };
+                """
+            let id = try await Self.create(client, token, "Invitation recipe", code: code, secrets: [("PLAN", "team")], deploy: true)
+            #expect(try await Self.bind(client, token, [Self.ref(id: id)]).status == .ok)
+
+            let created = try await client.call(.post, "/api/v2/users", token: token, json: [
+                "connection": "Username-Password-Authentication", "email": "ada@example.com", "password": "correct horse battery staple 9",
+                "app_metadata": ["needsInvitation": true],
+            ])
+            #expect(created.status == .created, "\(String(buffer: created.body))")
+            let userID = try #require(created.json["user_id"]?.stringValue)
+            let app = try await client.call(.post, "/api/v2/clients", token: token, json: [
+                "name": "Dashboard", "app_type": "regular_web", "grant_types": ["http://auth0.com/oauth/grant-type/password-realm"],
+            ])
+            let clientID = try #require(app.json["client_id"]?.stringValue), secret = try #require(app.json["client_secret"]?.stringValue)
+
+            let form = [
+                "grant_type=http%3A%2F%2Fauth0.com%2Foauth%2Fgrant-type%2Fpassword-realm", "realm=Username-Password-Authentication",
+                "username=ada%40example.com", "password=correct%20horse%20battery%20staple%209", "client_id=\(clientID)", "client_secret=\(secret)",
+                "audience=https%3A%2F%2Fapi.example.com",
+            ].joined(separator: "&")
+            let login = try await client.execute(uri: "/oauth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                 body: ByteBuffer(string: form))
+            #expect(login.status == .ok, "\(String(buffer: login.body))")
+            let accessToken = try #require(login.json["access_token"]?.stringValue)
+            let payload = try #require(accessToken.split(separator: ".").dropFirst().first.flatMap { Base64URL.decode(String($0)) })
+            let claims = try JSONParser.parse(payload).objectValue ?? [:]
+            #expect(claims["https://example.com/plan"] == "team")
+
+            let user = try await client.call(.get, "/api/v2/users/\(userID.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)", token: token)
+            #expect(user.json["app_metadata"] == ["needsInvitation": false])
+
+            // A failing Action fails the login with its message.
+            _ = try await client.call(.patch, "/api/v2/actions/actions/\(id)", token: token,
+                                      json: ["code": "exports.onExecutePostLogin = async () => { throw new Error('closed'); };"])
+            #expect(try await client.call(.post, "/api/v2/actions/actions/\(id)/deploy", token: token).status == .accepted)
+            let refused = try await client.execute(uri: "/oauth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                   body: ByteBuffer(string: form))
+            #expect(refused.status == .forbidden && String(buffer: refused.body).contains("Action 'Invitation recipe'"), "\(String(buffer: refused.body))")
         }
     }
 }
