@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "UsherApp",
             dependencies: [
-                "UsherCore", "UsherStorage", "UsherHTTP", "UsherMail",
+                "UsherCore", "UsherStorage", "UsherHTTP", "UsherMail", "UsherActions",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "UsherAppTests",
             dependencies: [
-                "UsherApp", "UsherTesting", "UsherStorage", "UsherHTTP", "UsherCore",
+                "UsherApp", "UsherTesting", "UsherStorage", "UsherHTTP", "UsherCore", "UsherActions",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

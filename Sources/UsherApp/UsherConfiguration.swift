@@ -40,6 +40,10 @@ public struct UsherConfiguration: Sendable {
     public var changePasswordRefillSeconds: TimeInterval = 60
     /// The tenant's raw name (`{{ tenant }}` in email templates).
     public var tenantName = "usher"
+    /// Post-login Actions: worker processes `usher serve` runs, and the limits of one login's execution.
+    public var actionsWorkers = 2
+    public var actionsTimeoutMilliseconds = 5_000
+    public var actionsMemoryMegabytes = 128
 
     public init() {}
 }
@@ -58,6 +62,7 @@ public struct ConfigurationLoader: Sendable {
         "bootstrap_client_id", "bootstrap_client_secret", "log_level",
         "smtp_url", "environment", "mail_from", "mail_poll_interval_ms", "mail_backoff_base_ms", "mail_lease_ms", "mail_max_attempts",
         "change_password_burst", "change_password_refill_seconds", "tenant_name", "smtp_ca_file",
+        "actions_workers", "actions_timeout_ms", "actions_memory_mb",
     ]
 
     public static func environmentName(_ key: String) -> String { "USHER_" + key.uppercased() }
@@ -171,6 +176,9 @@ public struct ConfigurationLoader: Sendable {
             guard !v.isEmpty, v.count <= 64, !v.contains(where: \.isNewline) else { throw fail(source, "'\(v)' is not a tenant name (1-64 characters)") }
             config.tenantName = v
         }
+        if let n = try milliseconds("actions_workers", 1...64) { config.actionsWorkers = n }
+        if let n = try milliseconds("actions_timeout_ms", 10...600_000) { config.actionsTimeoutMilliseconds = n }
+        if let n = try milliseconds("actions_memory_mb", 8...16_384) { config.actionsMemoryMegabytes = n }
         return config
     }
 

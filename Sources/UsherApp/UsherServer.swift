@@ -7,10 +7,21 @@ import NIOCore
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import UsherActions
 import UsherCore
 import UsherHTTP
 import UsherMail
 import UsherStorage
+
+/// How an opened Usher runs post-login Actions.
+public enum ActionsSetup: Sendable {
+    /// Syntax is checked on save, but Actions do not run (CLI commands other than `serve`).
+    case syntaxCheckOnly
+    /// A pool of `<executable> actions-worker` processes (`usher serve`); `nil` means this executable.
+    case workerPool(executablePath: String? = nil)
+    /// A given runner (tests).
+    case runner(any PostLoginActionRunner)
+}
 
 /// A running Usher's resources: the database pool, the services on top of it, and the metrics registry.
 ///
@@ -26,10 +37,13 @@ public final class UsherServer: Sendable {
     let clock: any UsherClock
     /// Whether an enabled provider was stored when the server opened (production start-up requires one or the URL).
     let providerConfiguredAtOpen: Bool
+    /// The Actions worker pool, with `.workerPool`; started by `makeApplication`'s service (or the first login).
+    public let actionPool: ActionWorkerPool?
 
     private init(configuration: UsherConfiguration, database: SQLDatabaseProvider, store: any UsherStore,
                  services: UsherServices, registry: PrometheusCollectorRegistry, logger: Logger, clock: any UsherClock,
-                 providerConfiguredAtOpen: Bool) {
+                 providerConfiguredAtOpen: Bool, actionPool: ActionWorkerPool?) {
+        self.actionPool = actionPool
         self.clock = clock
         self.providerConfiguredAtOpen = providerConfiguredAtOpen
         self.configuration = configuration
@@ -40,9 +54,10 @@ public final class UsherServer: Sendable {
         self.logger = logger
     }
 
-    /// Opens the database, applies pending migrations and loads the signing keys.
+    /// Opens the database, applies pending migrations and loads the signing keys. `actions` decides whether
+    /// post-login Actions run (only `usher serve` spawns workers).
     public static func open(_ configuration: UsherConfiguration, logger: Logger, clock: any UsherClock = SystemClock(),
-                            passwordHasher: (any PasswordHasher)? = nil) async throws -> UsherServer {
+                            passwordHasher: (any PasswordHasher)? = nil, actions: ActionsSetup = .syntaxCheckOnly) async throws -> UsherServer {
         let database = try await SQLDatabaseProvider.open(configuration.database, logger: logger)
         do {
             try await Migrator.migrate(database.database, logger: logger)
@@ -54,6 +69,18 @@ public final class UsherServer: Sendable {
                 store: store, clock: clock, messageIDDomain: URLComponents(string: configuration.publicURL)?.host ?? "localhost",
                 // The development mailbox is the fallback transport whenever no SMTP URL is given in development.
                 usesDevelopmentMailbox: configuration.environment == .development && configuration.smtpURL == nil)
+            var actionPool: ActionWorkerPool?
+            let runner: any PostLoginActionRunner
+            switch actions {
+            case .syntaxCheckOnly:
+                runner = WorkerPoolActionRunner(pool: nil)
+            case .workerPool(let path):
+                let pool = ActionWorkerPool.forServer(configuration, executablePath: path ?? ActionWorkerPool.currentExecutablePath, logger: logger)
+                actionPool = pool
+                runner = WorkerPoolActionRunner(pool: pool)
+            case .runner(let given):
+                runner = given
+            }
             let services = UsherServices(
                 store: store,
                 users: UserService(store: store, hasher: hasher, passwordRules: ConnectionPasswordRules(hasher: hasher, history: store), clock: clock),
@@ -62,9 +89,11 @@ public final class UsherServer: Sendable {
                 signer: signer,
                 publicURL: configuration.publicURL,
                 mail: mail, clock: clock, hasher: hasher, tenantName: configuration.tenantName,
-                changePasswordBurst: configuration.changePasswordBurst, changePasswordRefill: configuration.changePasswordRefillSeconds)
+                changePasswordBurst: configuration.changePasswordBurst, changePasswordRefill: configuration.changePasswordRefillSeconds,
+                actionRunner: runner)
             return UsherServer(configuration: configuration, database: database, store: store, services: services,
-                               registry: PrometheusCollectorRegistry(), logger: logger, clock: clock, providerConfiguredAtOpen: providerConfigured)
+                               registry: PrometheusCollectorRegistry(), logger: logger, clock: clock, providerConfiguredAtOpen: providerConfigured,
+                               actionPool: actionPool)
         } catch {
             try? await database.close()
             throw error
@@ -138,10 +167,14 @@ public final class UsherServer: Sendable {
             server = .http1()
         }
         let resets = PasswordResetWorker(resets: services.passwordResets, store: store, clock: clock)
-        return Application(router: makeRouter(), server: server, configuration: serverConfiguration, services: [courier, resets], logger: logger)
+        var background: [any Service] = [courier, resets]
+        // Listed before the HTTP server, so it stops after the server (services shut down in reverse order).
+        if let actionPool { background.append(ActionWorkerPoolService(pool: actionPool)) }
+        return Application(router: makeRouter(), server: server, configuration: serverConfiguration, services: background, logger: logger)
     }
 
     public func close() async {
+        await actionPool?.shutdown()
         do { try await database.close() } catch { logger.warning("Closing the database failed", metadata: ["error": "\(error)"]) }
     }
 }

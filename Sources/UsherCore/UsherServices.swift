@@ -21,15 +21,19 @@ public struct UsherServices: Sendable {
     public var login: LoginService
     /// Runs post-login Actions (the JavaScriptCore worker pool in `usher serve`).
     public var actionRunner: any PostLoginActionRunner
+    /// The Actions Management API and the post-login trigger's bindings.
+    public var actions: ActionService
     /// Limits for `/dbconnections/signup` per client IP.
     public var signupLimiter: RateLimiter
 
+    /// `boundActions` (what each login runs) defaults to `actions.boundPostLoginActions()`: the deployed versions of
+    /// the post-login bindings, in order; tests may inject a fixed list.
     /// `mail` defaults to a service on `store` with the system clock that assumes the development mailbox.
     public init(store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner, publicURL: String,
                 mail: MailService? = nil, clock: any UsherClock = SystemClock(), hasher: any PasswordHasher, tenantName: String = "usher",
                 changePasswordBurst: Int = 10, changePasswordRefill: TimeInterval = 60,
                 actionRunner: any PostLoginActionRunner = UnavailableActionRunner(),
-                boundActions: @escaping @Sendable () async throws -> [DeployedAction] = { [] }) {
+                boundActions: (@Sendable () async throws -> [DeployedAction])? = nil) {
         self.store = store
         self.users = users
         self.clients = clients
@@ -53,7 +57,10 @@ public struct UsherServices: Sendable {
         tenant = TenantService(store: store, name: tenantName)
         signupLimiter = RateLimiter(burst: 50, refill: 1.2, clock: clock)
         self.actionRunner = actionRunner
-        login = LoginService(store: store, hasher: hasher, signer: signer, clock: clock, runner: actionRunner, boundActions: boundActions,
+        let actions = ActionService(store: store, clock: clock, runner: actionRunner)
+        self.actions = actions
+        login = LoginService(store: store, hasher: hasher, signer: signer, clock: clock, runner: actionRunner,
+                             boundActions: boundActions ?? { try await actions.boundPostLoginActions() },
                              resets: passwordResets, publicURL: publicURL)
     }
 }

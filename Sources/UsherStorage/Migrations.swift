@@ -20,6 +20,7 @@ public enum Migrator {
         Migration(version: 2, name: "outbox, development mailbox, email provider", apply: Schema.v2),
         Migration(version: 3, name: "email templates, tickets, tenant log, tenant settings, password history", apply: Schema.v3),
         Migration(version: 4, name: "sessions, authorization codes, refresh tokens, login failures", apply: Schema.v4),
+        Migration(version: 5, name: "actions, action versions, trigger bindings", apply: Schema.v5),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -325,5 +326,51 @@ enum Schema {
             .column("count", type: .bigint, .notNull)
             .column("last_at", type: .bigint, .notNull)
             .run()
+    }
+
+    static func v5(_ db: any SQLDatabase) async throws {
+        // An Action's draft. Triggers, dependencies and secrets (with their values) are JSON text.
+        try await db.create(table: "actions")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("name", type: .text, .notNull, .unique)
+            .column("supported_triggers", type: .text, .notNull)
+            .column("code", type: .text, .notNull)
+            .column("dependencies", type: .text, .notNull)
+            .column("runtime", type: .text, .notNull)
+            .column("secrets", type: .text, .notNull)
+            .column("deployed_version_id", type: .text)
+            .column("all_changes_deployed", type: boolean, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("updated_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "actions_created_at").on("actions").column("created_at").run()
+
+        // Immutable snapshots made by deploys, numbered per Action.
+        try await db.create(table: "action_versions")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("action_id", type: .text, .notNull)
+            .column("number", type: .bigint, .notNull)
+            .column("code", type: .text, .notNull)
+            .column("dependencies", type: .text, .notNull)
+            .column("runtime", type: .text, .notNull)
+            .column("secrets", type: .text, .notNull)
+            .column("supported_triggers", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .unique("action_id", "number")
+            .run()
+
+        // A trigger's ordered list of Actions; `position` is the execution order.
+        try await db.create(table: "trigger_bindings")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("trigger_id", type: .text, .notNull)
+            .column("position", type: .bigint, .notNull)
+            .column("action_id", type: .text, .notNull)
+            .column("display_name", type: .text, .notNull)
+            .column("secrets", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("updated_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "trigger_bindings_order").on("trigger_bindings").column("trigger_id").column("position").run()
+        try await db.create(index: "trigger_bindings_action").on("trigger_bindings").column("action_id").run()
     }
 }

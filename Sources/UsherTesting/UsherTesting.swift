@@ -48,6 +48,9 @@ public final class InMemoryUsherStore: UsherStore {
         var codes: [String: AuthorizationCode] = [:]
         var refreshTokens: [String: RefreshTokenRecord] = [:]
         var failures: [String: (count: Int, last: Date)] = [:]
+        var actions: [String: Action] = [:]
+        var actionVersions: [String: ActionVersion] = [:]
+        var bindings: [String: [TriggerBinding]] = [:]
     }
 
     private let state = Mutex(State())
@@ -410,5 +413,67 @@ public final class InMemoryUsherStore: UsherStore {
     public func clearLoginFailures(key: String) async throws { state.withLock { _ = $0.failures.removeValue(forKey: key) } }
     public func clearLoginFailures(prefix: String) async throws {
         state.withLock { s in for key in s.failures.keys where key.hasPrefix(prefix) { s.failures[key] = nil } }
+    }
+
+    // MARK: actions
+    private static func nameConflict(_ name: String) -> UsherError {
+        UsherError(.conflict, "An action with the name '\(name)' already exists.", errorCode: "action_conflict")
+    }
+    public func insertAction(_ action: Action) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.actions[action.id] != nil || s.actions.values.contains(where: { $0.name == action.name }) { throw Self.nameConflict(action.name) }
+            s.actions[action.id] = action
+        }
+    }
+    public func action(id: String) async throws -> Action? { state.withLock { $0.actions[id] } }
+    public func action(name: String) async throws -> Action? { state.withLock { $0.actions.values.first { $0.name == name } } }
+    public func listActions() async throws -> [Action] {
+        state.withLock { $0.actions.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
+    }
+    public func updateAction(_ action: Action) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard s.actions[action.id] != nil else { throw ActionService.actionNotFound }
+            if s.actions.values.contains(where: { $0.id != action.id && $0.name == action.name }) { throw Self.nameConflict(action.name) }
+            s.actions[action.id] = action
+        }
+    }
+    public func deleteAction(id: String) async throws -> Bool {
+        state.withLock { s in
+            for trigger in s.bindings.keys { s.bindings[trigger]?.removeAll { $0.actionID == id } }
+            s.actionVersions = s.actionVersions.filter { $0.value.actionID != id }
+            return s.actions.removeValue(forKey: id) != nil
+        }
+    }
+    public func deployAction(id: String, versionID: String, at: Date) async throws -> ActionVersion? {
+        state.withLock { s in
+            guard var draft = s.actions[id] else { return nil }
+            let number = (s.actionVersions.values.filter { $0.actionID == id }.map(\.number).max() ?? 0) + 1
+            let version = ActionVersion(
+                id: versionID, actionID: id, number: number, code: draft.code, dependencies: draft.dependencies, runtime: draft.runtime,
+                secrets: draft.secrets, supportedTriggers: draft.supportedTriggers, createdAt: at)
+            s.actionVersions[versionID] = version
+            draft.deployedVersionID = versionID
+            draft.allChangesDeployed = true
+            s.actions[id] = draft
+            return version
+        }
+    }
+    public func actionVersions(actionID: String) async throws -> [ActionVersion] {
+        state.withLock { $0.actionVersions.values.filter { $0.actionID == actionID }.sorted { $0.number > $1.number } }
+    }
+    public func actionVersion(id: String) async throws -> ActionVersion? { state.withLock { $0.actionVersions[id] } }
+    public func triggerBindings(triggerID: String) async throws -> [TriggerBinding] { state.withLock { $0.bindings[triggerID] ?? [] } }
+    public func replaceTriggerBindings(triggerID: String, with bindings: [TriggerBinding]) async throws {
+        state.withLock { $0.bindings[triggerID] = bindings }
+    }
+    public func boundActionVersions(triggerID: String) async throws -> [BoundActionVersion] {
+        state.withLock { s in
+            (s.bindings[triggerID] ?? []).compactMap { binding in
+                guard let action = s.actions[binding.actionID], let versionID = action.deployedVersionID,
+                    let version = s.actionVersions[versionID]
+                else { return nil }
+                return BoundActionVersion(binding: binding, actionName: action.name, version: version)
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let logger = options.logger(configuration)
-        let server = try await UsherServer.open(configuration, logger: logger)
+        let server = try await UsherServer.open(configuration, logger: logger, actions: .workerPool())
         do {
             switch try await server.bootstrap() {
             case .generated(let clientID, let clientSecret):

@@ -26,6 +26,9 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost for new password hashes (USHER_BCRYPT_COST, default 10).") var bcryptCost: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (USHER_LOG_LEVEL).") var logLevel: String?
     @Option(name: .customLong("smtp-url"), help: "smtp://user:pass@host:port?tls=starttls; wins over the provider stored through the API (USHER_SMTP_URL).") var smtpURL: String?
+    @Option(name: .customLong("actions-workers"), help: "Worker processes running post-login Actions in serve (USHER_ACTIONS_WORKERS, default 2).") var actionsWorkers: String?
+    @Option(name: .customLong("actions-timeout-ms"), help: "Time limit of one login's Actions, ms (USHER_ACTIONS_TIMEOUT_MS, default 5000).") var actionsTimeoutMs: String?
+    @Option(name: .customLong("actions-memory-mb"), help: "Memory one Actions execution may use, MB (USHER_ACTIONS_MEMORY_MB, default 128).") var actionsMemoryMb: String?
     @Option(help: "JSON config file (USHER_CONFIG); flags and environment win over it.") var config: String?
 
     func load() throws -> UsherConfiguration {
@@ -40,6 +43,9 @@ struct ServerOptions: ParsableArguments {
         flags["bcrypt_cost"] = bcryptCost
         flags["log_level"] = logLevel
         flags["smtp_url"] = smtpURL
+        flags["actions_workers"] = actionsWorkers
+        flags["actions_timeout_ms"] = actionsTimeoutMs
+        flags["actions_memory_mb"] = actionsMemoryMb
         do {
             return try ConfigurationLoader.load(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: config)
         } catch let error as ConfigurationError {

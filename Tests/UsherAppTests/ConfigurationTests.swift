@@ -17,6 +17,17 @@ struct ConfigurationTests {
         #expect(config.publicURL == "http://127.0.0.2:9000")
     }
 
+    @Test func actionsKeys() throws {
+        let defaults = try ConfigurationLoader.load(flags: [:], environment: [:], configFile: nil)
+        #expect(defaults.actionsWorkers == 2 && defaults.actionsTimeoutMilliseconds == 5_000 && defaults.actionsMemoryMegabytes == 128)
+        let set = try ConfigurationLoader.load(
+            flags: ["actions_workers": "4"], environment: ["USHER_ACTIONS_TIMEOUT_MS": "250", "USHER_ACTIONS_MEMORY_MB": "64"], configFile: nil)
+        #expect(set.actionsWorkers == 4 && set.actionsTimeoutMilliseconds == 250 && set.actionsMemoryMegabytes == 64)
+        for (key, value) in [("USHER_ACTIONS_WORKERS", "0"), ("USHER_ACTIONS_TIMEOUT_MS", "soon"), ("USHER_ACTIONS_MEMORY_MB", "1")] {
+            #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(flags: [:], environment: [key: value], configFile: nil) }
+        }
+    }
+
     @Test func badValuesNameTheKey() {
         let cases: [([String: String], [String: String], String)] = [
             (["port": "http"], [:], "--port"),

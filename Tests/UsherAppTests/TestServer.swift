@@ -18,16 +18,18 @@ struct TestServer {
     let clock: FakeClock
     let path: String
 
-    static func start(clock: FakeClock = FakeClock(Date())) async throws -> TestServer {
+    static func start(clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly) async throws -> TestServer {
         var configuration = UsherConfiguration()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("usher-http-\(UUID().uuidString).sqlite").path
         configuration.database = .sqlite(path: path)
         configuration.publicURL = "https://id.example.test"
         configuration.bootstrapClientID = adminID
         configuration.bootstrapClientSecret = adminSecret
+        configuration.actionsWorkers = 1
         var logger = Logger(label: "usher-test")
         logger.logLevel = .warning
-        let server = try await UsherServer.open(configuration, logger: logger, clock: clock, passwordHasher: PlainTextPasswordHasher())
+        let server = try await UsherServer.open(configuration, logger: logger, clock: clock, passwordHasher: PlainTextPasswordHasher(),
+                                              actions: actions)
         let test = TestServer(server: server, clock: clock, path: path)
         do {
             _ = try await server.bootstrap(clock: clock)
@@ -46,8 +48,9 @@ struct TestServer {
     var audience: String { server.services.machineTokens.managementAudience }
 
     /// Runs `body` against the router, then shuts the server down.
-    static func run(clock: FakeClock = FakeClock(Date()), _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> Void) async throws {
-        let test = try await start(clock: clock)
+    static func run(clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly,
+                    _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> Void) async throws {
+        let test = try await start(clock: clock, actions: actions)
         do {
             var quiet = Logger(label: "usher-test-http")
             quiet.logLevel = .warning

@@ -97,9 +97,36 @@ public protocol PasswordHistoryStore: Sendable {
     func passwordHistory(userID: String, limit: Int) async throws -> [String]
 }
 
+/// Persistence of Actions, their deployed versions and trigger bindings.
+public protocol ActionStore: Sendable {
+    /// Throws a 409 `UsherError` when another Action has the same name.
+    func insertAction(_ action: Action) async throws
+    func action(id: String) async throws -> Action?
+    func action(name: String) async throws -> Action?
+    /// Every Action, oldest first.
+    func listActions() async throws -> [Action]
+    /// Replaces the draft (name, triggers, code, dependencies, runtime, secrets, flags, updated_at); 404 when missing,
+    /// 409 on a duplicate name.
+    func updateAction(_ action: Action) async throws
+    /// Deletes the Action with its versions and bindings; returns whether it existed.
+    func deleteAction(id: String) async throws -> Bool
+    /// Snapshots the Action's current draft as its next version (numbered per Action, atomically), makes it the
+    /// deployed version and marks all changes deployed. Returns nil when the Action does not exist.
+    func deployAction(id: String, versionID: String, at: Date) async throws -> ActionVersion?
+    /// The Action's versions, newest first.
+    func actionVersions(actionID: String) async throws -> [ActionVersion]
+    func actionVersion(id: String) async throws -> ActionVersion?
+    /// The trigger's bindings in execution order.
+    func triggerBindings(triggerID: String) async throws -> [TriggerBinding]
+    /// Replaces all bindings of `triggerID` with `bindings`, in that order, atomically.
+    func replaceTriggerBindings(triggerID: String, with bindings: [TriggerBinding]) async throws
+    /// The trigger's bindings whose Action has a deployed version, with that version, in execution order.
+    func boundActionVersions(triggerID: String) async throws -> [BoundActionVersion]
+}
+
 /// Everything Usher persists, with transactions.
 public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore,
-    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore, LoginStore {
+    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore, LoginStore, ActionStore {
     /// Runs `body` in one database transaction: all its writes land, or none do.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T
     /// Cheap round trip used by `/health`.

@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UsherActions
+import UsherCore
+
+/// `PostLoginActionRunner` over the supervised JavaScriptCore worker pool (`UsherActions`).
+///
+/// Without a pool (CLI commands other than `serve`) it still checks syntax, in-process and without running
+/// anything, and reports that Actions cannot run here.
+public struct WorkerPoolActionRunner: PostLoginActionRunner {
+    public let pool: ActionWorkerPool?
+
+    public init(pool: ActionWorkerPool?) { self.pool = pool }
+
+    public func run(event: JSONObject, actions: [DeployedAction]) async -> PostLoginOutcome {
+        // No bindings, no work: a login without Actions never wakes a worker.
+        guard !actions.isEmpty else { return PostLoginOutcome() }
+        guard let pool else { return await UnavailableActionRunner().run(event: event, actions: actions) }
+        let request = PostLoginExecutionRequest(
+            event: ActionJSON.toActions(.object(event)),
+            actions: actions.map { ActionDefinition(actionID: $0.actionID, name: $0.name, code: $0.code, secrets: $0.secrets) })
+        let result = await pool.execute(request)
+        return Self.outcome(result, actions: actions)
+    }
+
+    public func syntaxErrors(in code: String) -> [ActionSyntaxError] {
+        ActionCodeChecker.check(code).map { ActionSyntaxError(line: $0.line, column: $0.column, message: $0.message) }
+    }
+
+    /// Maps the pool's result onto the domain's outcome; failures read "Action 'X': execution time limit exceeded".
+    static func outcome(_ result: PostLoginExecutionResult, actions: [DeployedAction]) -> PostLoginOutcome {
+        var outcome = PostLoginOutcome(
+            appMetadataChanges: ActionJSON.toCore(result.appMetadataChanges), userMetadataChanges: ActionJSON.toCore(result.userMetadataChanges),
+            idTokenClaims: ActionJSON.toCore(result.idTokenClaims), accessTokenClaims: ActionJSON.toCore(result.accessTokenClaims))
+        if let denied = result.denied { outcome.denied = (denied.actionName, denied.reason) }
+        if var failure = result.failure {
+            // A kill from outside (deadline, memory) loses the worker's reports; name the Action when only one ran,
+            // or the one whose report is last.
+            if failure.actionName == nil {
+                failure.actionName = result.actions.last?.actionName ?? (actions.count == 1 ? actions[0].name : nil)
+            }
+            outcome.failure = failure.description
+        }
+        for report in result.actions {
+            outcome.console += report.logs.map { ActionConsoleLine(actionName: report.actionName, level: $0.level, message: $0.message) }
+            outcome.durations.append((report.actionName, report.durationMicroseconds))
+        }
+        return outcome
+    }
+}
+
+/// Converts between UsherCore's JSON (ordered objects, integers) and the Actions module's (plain dictionaries,
+/// doubles). Integral doubles that fit come back as integers, so `1` stays `1` in metadata.
+enum ActionJSON {
+    static func toActions(_ value: UsherCore.JSONValue) -> UsherActions.JSONValue {
+        switch value {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .number(Double(i))
+        case .double(let d): .number(d)
+        case .string(let s): .string(s)
+        case .array(let items): .array(items.map(toActions))
+        case .object(let object): .object(Dictionary(object.map { ($0.key, toActions($0.value)) }, uniquingKeysWith: { $1 }))
+        }
+    }
+
+    static func toCore(_ value: UsherActions.JSONValue) -> UsherCore.JSONValue {
+        switch value {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .number(let d):
+            if d.rounded() == d, abs(d) < 9_007_199_254_740_992 { return .int(Int64(d)) }
+            return .double(d)
+        case .string(let s): return .string(s)
+        case .array(let items): return .array(items.map(toCore))
+        case .object(let members): return .object(toCore(members))
+        }
+    }
+
+    /// Keys sorted, so the order is stable.
+    static func toCore(_ members: [String: UsherActions.JSONValue]) -> JSONObject {
+        JSONObject(members.keys.sorted().map { ($0, toCore(members[$0]!)) })
+    }
+}
+
+/// Runs the worker pool beside the HTTP server: warms it at start, shuts the workers down after the server
+/// stopped taking requests.
+public struct ActionWorkerPoolService: Service {
+    let pool: ActionWorkerPool
+
+    public init(pool: ActionWorkerPool) { self.pool = pool }
+
+    public func run() async throws {
+        await pool.start()
+        try? await gracefulShutdown()
+        await pool.shutdown()
+    }
+}
+
+extension ActionWorkerPool {
+    /// The pool `usher serve` runs: `<this executable> actions-worker`, sized and limited by the configuration.
+    static func forServer(_ configuration: UsherConfiguration, executablePath: String, logger: Logger) -> ActionWorkerPool {
+        var poolLogger = logger
+        poolLogger[metadataKey: "component"] = "actions"
+        return ActionWorkerPool(
+            configuration: .init(
+                command: WorkerCommand(executablePath: executablePath),
+                workerCount: configuration.actionsWorkers,
+                limits: ActionLimits(timeLimit: .milliseconds(configuration.actionsTimeoutMilliseconds),
+                                     memoryBudgetBytes: configuration.actionsMemoryMegabytes << 20),
+                // The hard per-worker bound stays well above the per-execution budget (JavaScriptCore's own heap).
+                workerMemoryLimitBytes: max(512 << 20, (configuration.actionsMemoryMegabytes << 20) * 4)),
+            logger: poolLogger)
+    }
+
+    /// This process's executable, for spawning `actions-worker`: `/proc/self/exe` where it exists, else argv[0].
+    static var currentExecutablePath: String {
+        let proc = "/proc/self/exe"
+        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: proc), FileManager.default.isExecutableFile(atPath: resolved) {
+            return resolved
+        }
+        if let url = Bundle.main.executableURL { return url.resolvingSymlinksInPath().path }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+    }
+}
