@@ -39,15 +39,19 @@ public struct HostedPagesController: Sendable {
 
     /// The browser's CSRF cookie value, if it has a well-formed one.
     static func csrfCookieValue(_ request: Request) -> String? {
-        guard let header = request.headers[.cookie] else { return nil }
-        for part in header.split(separator: ";") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == csrfCookie {
-                let value = pair[1].trimmingCharacters(in: .whitespaces)
-                if value.count == 43, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) { return value }
-            }
+        cookies(csrfCookie, in: request).first { value in
+            value.count == 43 && value.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
         }
-        return nil
+    }
+
+    /// Every value the request's `Cookie` header carries under `name`, in order.
+    static func cookies(_ name: String, in request: Request) -> [String] {
+        guard let header = request.headers[.cookie] else { return [] }
+        return header.split(separator: ";").compactMap { part in
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == name else { return nil }
+            return pair[1].trimmingCharacters(in: .whitespaces)
+        }
     }
 
     /// A CSRF session for a page: the cookie to (re)set and the token for the form.

@@ -23,14 +23,7 @@ extension HostedPagesController {
         }
     }
 
-    static func cookie(_ name: String, in request: Request) -> String? {
-        guard let header = request.headers[.cookie] else { return nil }
-        for part in header.split(separator: ";") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == name { return pair[1].trimmingCharacters(in: .whitespaces) }
-        }
-        return nil
-    }
+    static func cookie(_ name: String, in request: Request) -> String? { cookies(name, in: request).first }
 
     func sessionCookieHeader(_ value: String?) -> String {
         guard let value else {
