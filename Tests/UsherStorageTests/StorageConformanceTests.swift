@@ -35,7 +35,7 @@ func withStore(_ kind: StoreKind, _ body: (any UsherStore) async throws -> Void)
         }
         do {
             try await Migrator.migrate(provider.database, logger: logger)
-            try await body(SQLUsherStore(database: provider.database))
+            try await body(SQLUsherStore(provider: provider))
             try await provider.close()
         } catch {
             try? await provider.close()
@@ -51,7 +51,7 @@ func withStore(_ kind: StoreKind, _ body: (any UsherStore) async throws -> Void)
         let provider = try await SQLDatabaseProvider.open(.postgres(url: url + separator + "search_path=\(schema)"), logger: logger)
         do {
             try await Migrator.migrate(provider.database, logger: logger)
-            try await body(SQLUsherStore(database: provider.database))
+            try await body(SQLUsherStore(provider: provider))
             try await provider.close()
         } catch {
             try? await provider.close()

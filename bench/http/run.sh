@@ -9,7 +9,8 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 usher_bin=${USHER_BIN:-}   # an already built usher (e.g. an older one to compare); else build it
 [ -n "$usher_bin" ] || { swift build -c release --product usher >/dev/null; usher_bin=.build/release/usher; }
-swift build -c release --product BareHummingbirdBench >/dev/null
+bare_bin=${BARE_BIN:-}
+[ -n "$bare_bin" ] || { swift build -c release --product BareHummingbirdBench >/dev/null; bare_bin=.build/release/BareHummingbirdBench; }
 work=$(mktemp -d /tmp/usher-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -19,7 +20,7 @@ port=18180; bare_port=18181
 USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 USHER_LOG_LEVEL=warning \
   "$usher_bin" serve --port $port --database "$work/usher.sqlite" > "$work/usher.log" 2>&1 &
 pids+=($!)
-.build/release/BareHummingbirdBench $bare_port > "$work/bare.log" 2>&1 &
+"$bare_bin" $bare_port > "$work/bare.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/health >/dev/null && curl -sf http://127.0.0.1:$bare_port/api/v2/users/x >/dev/null && break; sleep 0.2; done
 

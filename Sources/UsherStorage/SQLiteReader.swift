@@ -1,0 +1,193 @@
+import Foundation
+import SQLiteNIO
+import Synchronization
+// The SQLite library SQLiteNIO vendors. The reader must use this same copy: two SQLite libraries in one process
+// on one file break each other's POSIX locks (closing a file in one drops the other's locks).
+import VaporCSQLite
+
+/// Point reads on SQLite run synchronously on the caller's thread, over a few read-only connections that keep
+/// their prepared statements.
+///
+/// Why: through SQLiteNIO a read costs two thread hops (to NIO's blocking pool and back), a connection-pool
+/// round trip, SQL serialisation and a fresh `sqlite3_prepare` — about 100 µs of CPU for a lookup SQLite answers
+/// in a few. A user fetched by id is the hottest query of the Management API and of every login. Blocking the
+/// caller is fine for these: they are index lookups of one or a few rows in WAL mode, where readers never wait
+/// for the writer. Anything that would wait (a busy database, every connection in use) reports `nil` and the
+/// caller takes the ordinary asynchronous path, so this never queues or spins.
+///
+/// Used outside transactions only: a read inside a transaction must see that transaction's own writes.
+public final class SQLiteReader: Sendable {
+    /// Most connections kept open; more concurrent readers than this fall back to the pool.
+    static let maximumConnections = 8
+
+    private let path: String
+    private let idle = Mutex<[ReadConnection]>([])
+    private let open = Mutex(0)
+
+    /// Nil for an in-memory database, which another connection could not see.
+    init?(path: String) {
+        guard path != ":memory:", !path.isEmpty else { return nil }
+        self.path = path
+    }
+
+    /// Runs `sql` with text `binds` and maps each row; nil when the read could not run right away (no free
+    /// connection, database busy or locked) so that the caller falls back. Other SQLite errors are thrown.
+    func rows<T>(_ sql: String, _ binds: [String], _ transform: (SQLiteReadRow) throws -> T) throws -> [T]? {
+        guard let connection = checkOut() else { return nil }
+        defer { checkIn(connection) }
+        return try connection.run(sql, binds, transform)
+    }
+
+    /// Closes every idle connection (the provider calls this on shutdown).
+    func close() {
+        let connections = idle.withLock { idle in
+            defer { idle.removeAll() }
+            return idle
+        }
+        for connection in connections { connection.close() }
+    }
+
+    private func checkOut() -> ReadConnection? {
+        if let connection = idle.withLock({ $0.popLast() }) { return connection }
+        let allowed = open.withLock { count in
+            guard count < Self.maximumConnections else { return false }
+            count += 1
+            return true
+        }
+        guard allowed else { return nil }
+        guard let connection = ReadConnection(path: path) else {
+            open.withLock { $0 -= 1 }
+            return nil
+        }
+        return connection
+    }
+
+    private func checkIn(_ connection: ReadConnection) {
+        if connection.isBroken {
+            connection.close()
+            open.withLock { $0 -= 1 }
+        } else {
+            idle.withLock { $0.append(connection) }
+        }
+    }
+}
+
+/// One row of a `SQLiteReader` result, read by column position (the queries name their columns in order).
+struct SQLiteReadRow {
+    fileprivate let statement: OpaquePointer
+
+    /// The value of column `index` (0-based) as SQLiteNIO would report it.
+    func value(at index: Int) -> SQLiteData {
+        let column = Int32(index)
+        switch sqlite_nio_sqlite3_column_type(statement, column) {
+        case SQLITE_INTEGER:
+            return .integer(SQLiteInt64(sqlite_nio_sqlite3_column_int64(statement, column)))
+        case SQLITE_FLOAT:
+            return .float(sqlite_nio_sqlite3_column_double(statement, column))
+        case SQLITE_TEXT:
+            guard let bytes = sqlite_nio_sqlite3_column_text(statement, column) else { return .text("") }
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
+        case SQLITE_NULL:
+            return .null
+        default:
+            // Blobs are not stored in the tables read here; report them as the pool's decoder would reject them.
+            return .null
+        }
+    }
+}
+
+/// An open read-only connection with its prepared statements. Used by one thread at a time: `SQLiteReader`
+/// hands it out from a locked list and takes it back.
+private final class ReadConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    /// Set after an error that may leave the connection unusable; it is closed instead of reused.
+    private(set) var isBroken = false
+
+    init?(path: String) {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        guard sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK, let handle else {
+            if let handle { sqlite_nio_sqlite3_close(handle) }
+            return nil
+        }
+        self.handle = handle
+    }
+
+    deinit { close() }
+
+    func close() {
+        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        statements.removeAll()
+        if let handle { sqlite_nio_sqlite3_close(handle) }
+        handle = nil
+    }
+
+    func run<T>(_ sql: String, _ binds: [String], _ transform: (SQLiteReadRow) throws -> T) throws -> [T]? {
+        guard let handle else { return nil }
+        let statement: OpaquePointer
+        if let cached = statements[sql] {
+            statement = cached
+        } else {
+            var prepared: OpaquePointer?
+            let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
+            guard status == SQLITE_OK, let prepared else { throw ReadError(handle: handle, status: status) }
+            statements[sql] = prepared
+            statement = prepared
+        }
+        defer {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        }
+        for (index, bind) in binds.enumerated() {
+            let status = sqlite_nio_sqlite3_bind_text64(
+                statement, Int32(index + 1), bind, UInt64(bind.utf8.count), SQLITE_TRANSIENT_DESTRUCTOR, UInt8(SQLITE_UTF8))
+            guard status == SQLITE_OK else { throw ReadError(handle: handle, status: status) }
+        }
+        var results: [T] = []
+        while true {
+            switch sqlite_nio_sqlite3_step(statement) {
+            case SQLITE_ROW:
+                results.append(try transform(SQLiteReadRow(statement: statement)))
+            case SQLITE_DONE:
+                return results
+            case let status where status & 0xff == SQLITE_BUSY || status & 0xff == SQLITE_LOCKED:
+                return nil
+            case let status:
+                isBroken = true
+                throw ReadError(handle: handle, status: status)
+            }
+        }
+    }
+}
+
+/// `SQLITE_TRANSIENT`: SQLite copies the bound text before the call returns (the C macro does not import).
+private let SQLITE_TRANSIENT_DESTRUCTOR = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// A SQLite error from the synchronous reader, with SQLite's own message.
+struct ReadError: Error, CustomStringConvertible {
+    let status: Int32
+    let message: String
+
+    init(handle: OpaquePointer, status: Int32) {
+        self.status = status
+        self.message = String(cString: sqlite_nio_sqlite3_errmsg(handle))
+    }
+
+    var description: String { "SQLite read failed (\(status)): \(message)" }
+}
+
+/// A SQLite row whose columns can be read by position or by name: the synchronous reader's rows (position) and
+/// SQLiteNIO's (name) share one hand-written decoder.
+protocol SQLiteColumnValues {
+    func value(_ index: Int, named name: String) -> SQLiteData?
+}
+
+extension SQLiteReadRow: SQLiteColumnValues {
+    func value(_ index: Int, named name: String) -> SQLiteData? { value(at: index) }
+}
+
+extension SQLiteRow: SQLiteColumnValues {
+    func value(_ index: Int, named name: String) -> SQLiteData? { column(name) }
+}
