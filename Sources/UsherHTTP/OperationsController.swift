@@ -1,16 +1,19 @@
 import Hummingbird
 import Logging
 import Prometheus
+import Synchronization
 import UsherCore
 
 /// `/health` for load balancers and `/metrics` for Prometheus.
 public struct OperationsController: Sendable {
     let store: any UsherStore
     let registry: PrometheusCollectorRegistry
+    let passwordResets: PasswordResetService?
 
-    public init(store: any UsherStore, registry: PrometheusCollectorRegistry) {
+    public init(store: any UsherStore, registry: PrometheusCollectorRegistry, passwordResets: PasswordResetService? = nil) {
         self.store = store
         self.registry = registry
+        self.passwordResets = passwordResets
     }
 
     public func register(on router: Router<UsherRequestContext>) {
@@ -25,7 +28,19 @@ public struct OperationsController: Sendable {
                 return HTTPOutput.json(["status": "unavailable", "database": "unreachable"], status: .serviceUnavailable)
             }
         }
+        let resetQueueDepth = registry.makeGauge(
+            name: "usher_password_reset_queue_depth", help: "Password reset requests accepted and waiting for the worker")
+        let resetsProcessed = registry.makeCounter(
+            name: "usher_password_reset_requests_processed_total", help: "Password reset requests processed since start-up")
+        let reportedProcessed = Atomic<Int>(0)
+        let resets = passwordResets
         router.get("metrics") { _, _ -> Response in
+            // Sampled when scraped: the domain keeps plain counters and knows nothing of Prometheus.
+            if let resets {
+                resetQueueDepth.set(Double(resets.queue.count))
+                let processed = resets.processedRequests
+                resetsProcessed.increment(by: Int64(processed - reportedProcessed.exchange(processed, ordering: .relaxed)))
+            }
             var buffer: [UInt8] = []
             buffer.reserveCapacity(4096)
             registry.emit(into: &buffer)

@@ -8,7 +8,7 @@ public enum UsherRouter {
         let router = Router(context: UsherRequestContext.self)
         router.add(middleware: RequestObservationMiddleware(trustedProxies: trustedProxies, registry: registry))
         router.add(middleware: SecurityHeadersMiddleware(isHTTPS: services.publicURL.lowercased().hasPrefix("https://")))
-        OperationsController(store: services.store, registry: registry).register(on: router)
+        OperationsController(store: services.store, registry: registry, passwordResets: services.passwordResets).register(on: router)
         AuthenticationAPIController(services: services).register(on: router)
         ManagementAPIController(services: services).register(on: router)
         HostedPagesController(services: services).register(on: router)

@@ -47,13 +47,40 @@ extension SQLUsherStore {
         "used_at", "voided_at",
     ]
 
+    static let ticketColumnList = quotedColumns(ticketColumns)
+
+    static func ticketValues(_ t: Ticket) -> [any SQLExpression] {
+        [
+            SQLBind(t.tokenHash), SQLBind(t.kind.rawValue), SQLBind(t.userID), SQLBind(t.clientID), SQLBind(t.resultURL),
+            SQLBind(t.includeEmailInRedirect), SQLBind(t.markEmailVerified), SQLBind(t.origin), SQLBind(Timestamp.milliseconds(t.createdAt)),
+            SQLBind(Timestamp.milliseconds(t.expiresAt)), SQLBind(Self.millis(t.usedAt)), SQLBind(Self.millis(t.voidedAt)),
+        ]
+    }
+
     public func insertTicket(_ t: Ticket) async throws {
         try await write(conflict: UsherError(.conflict, "Ticket already exists", errorCode: "conflict")) {
-            try await db.insert(into: "tickets").columns(Self.ticketColumns)
-                .values(SQLBind(t.tokenHash), SQLBind(t.kind.rawValue), SQLBind(t.userID), SQLBind(t.clientID), SQLBind(t.resultURL),
-                        SQLBind(t.includeEmailInRedirect), SQLBind(t.markEmailVerified), SQLBind(t.origin), SQLBind(Timestamp.milliseconds(t.createdAt)),
-                        SQLBind(Timestamp.milliseconds(t.expiresAt)), SQLBind(Self.millis(t.usedAt)), SQLBind(Self.millis(t.voidedAt)))
-                .run()
+            try await db.insert(into: "tickets").columns(Self.ticketColumnList).values(Self.ticketValues(t)).run()
+        }
+    }
+
+    /// One UPDATE per ticket kind voids the users' older tickets, one multi-row INSERT stores the batch.
+    public func issueTickets(_ tickets: [Ticket], now: Date) async throws {
+        guard !tickets.isEmpty else { return }
+        let stored = Self.supersedingWithinBatch(tickets, now: now)
+        let db = self.db
+        try await write(conflict: UsherError(.conflict, "Ticket already exists", errorCode: "conflict")) {
+            for kind in Set(tickets.map(\.kind)).sorted(by: { $0.rawValue < $1.rawValue }) {
+                let users = Array(Set(tickets.filter { $0.kind == kind }.map(\.userID))).sorted()
+                try await db.update("tickets").set("voided_at", to: SQLBind(Timestamp.milliseconds(now)))
+                    .where("kind", .equal, SQLBind(kind.rawValue))
+                    .where("user_id", .in, SQLGroupExpression(users.map { SQLBind($0) }))
+                    .where("used_at", .is, SQLLiteral.null)
+                    .where("voided_at", .is, SQLLiteral.null)
+                    .run()
+            }
+            var insert = db.insert(into: "tickets").columns(Self.ticketColumnList)
+            for ticket in stored { insert = insert.values(Self.ticketValues(ticket)) }
+            try await insert.run()
         }
     }
 
@@ -108,9 +135,11 @@ extension SQLUsherStore {
         "details",
     ]
 
+    static let logColumnList = quotedColumns(logColumns)
+
     public func insertLogs(_ events: [LogEvent]) async throws {
         guard !events.isEmpty else { return }
-        var insert = db.insert(into: "logs").columns(Self.logColumns)
+        var insert = db.insert(into: "logs").columns(Self.logColumnList)
         for e in events {
             insert = insert.values(
                 SQLBind(e.logID), SQLBind(Timestamp.milliseconds(e.date)), SQLBind(e.type), SQLBind(e.description), SQLBind(e.clientID),

@@ -102,7 +102,12 @@ public struct SQLUsherStore: UsherStore {
 
     /// The column list as one pre-quoted fragment: building it from 22 `SQLColumn`s re-escaped every identifier
     /// on every query (a tenth of a user read in the profile). Double quotes quote identifiers on both databases.
-    static let userColumnList = SQLRaw(userColumns.map { "\"\($0)\"" }.joined(separator: ", "))
+    static let userColumnList = quotedColumns(userColumns)
+
+    /// `columns` as one pre-quoted fragment (see `userColumnList`).
+    static func quotedColumns(_ columns: [String]) -> SQLRaw {
+        SQLRaw(columns.map { "\"\($0)\"" }.joined(separator: ", "))
+    }
 
     static func userValues(_ u: User) -> [any SQLExpression] {
         [

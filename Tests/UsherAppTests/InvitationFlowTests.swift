@@ -148,6 +148,10 @@ struct InvitationFlowTests {
             let logs = try await client.call(.get, "/api/v2/logs?q=type:fcpr", token: token)
             let entry = try #require(logs.jsonValue?.arrayValue?.first?.objectValue)
             #expect(entry["description"] == "User does not exist." && entry["user_name"] == "nobody@example.com")
+            // Both requests were processed and nothing waits: what /metrics tells an operator.
+            let metrics = String(buffer: try await client.call(.get, "/metrics", token: nil).body)
+            #expect(metrics.contains("usher_password_reset_requests_processed_total 2"), "\(metrics)")
+            #expect(metrics.contains("usher_password_reset_queue_depth 0"), "\(metrics)")
         }
     }
 

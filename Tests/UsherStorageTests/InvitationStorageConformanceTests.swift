@@ -61,6 +61,36 @@ struct InvitationStorageConformanceTests {
     }
 
     @Test(arguments: StoreKind.available)
+    func issuingABatchLeavesOneUsableTicketPerUserAndKind(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.insertTicket(ticket("old-1"))
+            try await store.insertTicket(ticket("old-2", user: "auth0|2"))
+            try await store.insertTicket(ticket("old-verify", kind: .emailVerification))
+            try await store.insertTicket(ticket("bystander", user: "auth0|3"))
+            let now = epoch.addingTimeInterval(5)
+            try await store.issueTickets([
+                ticket("batch-1a"), ticket("batch-2", user: "auth0|2"), ticket("batch-1b"), ticket("batch-verify", kind: .emailVerification),
+            ], now: now)
+            let later = epoch.addingTimeInterval(6)
+            func problem(_ hash: String) async throws -> TicketProblem? {
+                try #require(try await store.ticket(tokenHash: hash)).problem(at: later)
+            }
+            // The last ticket per (user, kind) is usable; everything older for those users and kinds is superseded.
+            #expect(try await problem("batch-1b") == nil)
+            #expect(try await problem("batch-2") == nil)
+            #expect(try await problem("batch-verify") == nil)
+            #expect(try await problem("batch-1a") == .superseded)
+            #expect(try await problem("old-1") == .superseded)
+            #expect(try await problem("old-2") == .superseded)
+            #expect(try await problem("old-verify") == .superseded)
+            #expect(try await problem("bystander") == nil)
+            // The stored tickets keep every field.
+            #expect(try await store.ticket(tokenHash: "batch-2") == ticket("batch-2", user: "auth0|2"))
+            try await store.issueTickets([], now: now)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func emailTemplatesRoundTripAndConflict(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             var template = EmailTemplate(template: "reset_email", body: "<p>{{ url }}</p>", from: "Ana <ana@example.com>", subject: "Hi",
