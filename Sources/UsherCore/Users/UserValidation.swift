@@ -27,13 +27,26 @@ public enum UserValidation {
         guard parts.count == 2 else { return false }
         let local = parts[0], domain = parts[1]
         guard !local.isEmpty, local.utf8.count <= 64, !domain.isEmpty else { return false }
-        for scalar in email.unicodeScalars {
-            if scalar.value <= 0x20 || scalar.value == 0x7F { return false }
-            if "<>()[]\\,;:\"".unicodeScalars.contains(scalar) { return false }
+        // Byte by byte (this runs on every reset request): multi-byte UTF-8 characters are all above 0x7F and pass.
+        for byte in email.utf8 {
+            switch byte {
+            case ...0x20, 0x7F: return false
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"),
+                 UInt8(ascii: "\\"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "\""):
+                return false
+            default: break
+            }
         }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 63 }) else { return false }
-        guard !domain.hasPrefix("-"), !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else { return false }
+        guard domain.utf8.first != UInt8(ascii: "-"), local.utf8.first != UInt8(ascii: "."), local.utf8.last != UInt8(ascii: ".") else { return false }
+        // Two dots in a row in the local part.
+        var lastWasDot = false
+        for byte in local.utf8 {
+            let isDot = byte == UInt8(ascii: ".")
+            if isDot && lastWasDot { return false }
+            lastWasDot = isDot
+        }
         return true
     }
 
