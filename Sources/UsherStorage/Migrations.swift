@@ -21,19 +21,21 @@ public enum Migrator {
         Migration(version: 3, name: "email templates, tickets, tenant log, tenant settings, password history", apply: Schema.v3),
         Migration(version: 4, name: "sessions, authorization codes, refresh tokens, login failures", apply: Schema.v4),
         Migration(version: 5, name: "actions, action versions, trigger bindings", apply: Schema.v5),
+        Migration(version: 6, name: "outbox bodies in their own table", apply: Schema.v6),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
     static let advisoryLockKey: Int64 = 0x5553_4845_52  // "USHER"
 
-    /// Returns the versions applied by this call.
+    /// Returns the versions applied by this call. `through` stops after that version (tests use it to create
+    /// rows in an older shape and check that a later migration carries them over).
     @discardableResult
-    public static func migrate(_ database: any SQLDatabase, logger: Logger) async throws -> [Int] {
+    public static func migrate(_ database: any SQLDatabase, logger: Logger, through: Int? = nil) async throws -> [Int] {
         try await database.withSession { db in
             let isPostgres = db.dialect.name == "postgresql"
             if isPostgres { try await db.raw("SELECT pg_advisory_lock(\(bind: advisoryLockKey))").run() }
             do {
-                let applied = try await run(db, logger: logger)
+                let applied = try await run(db, logger: logger, through: through)
                 if isPostgres { try await db.raw("SELECT pg_advisory_unlock(\(bind: advisoryLockKey))").run() }
                 return applied
             } catch {
@@ -43,7 +45,7 @@ public enum Migrator {
         }
     }
 
-    private static func run(_ db: any SQLDatabase, logger: Logger) async throws -> [Int] {
+    private static func run(_ db: any SQLDatabase, logger: Logger, through: Int?) async throws -> [Int] {
         try await db.create(table: "usher_migrations").ifNotExists()
             .column("version", type: .bigint, .primaryKey(autoIncrement: false))
             .column("name", type: .text, .notNull)
@@ -51,7 +53,7 @@ public enum Migrator {
             .run()
         let done = Set(try await db.select().column("version").from("usher_migrations").all(decodingColumn: "version", as: Int.self))
         var applied: [Int] = []
-        for migration in all where !done.contains(migration.version) {
+        for migration in all where !done.contains(migration.version) && migration.version <= (through ?? Int.max) {
             logger.info("Applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             try await transaction(db) { tx in
                 try await migration.apply(tx)
@@ -372,5 +374,21 @@ enum Schema {
             .run()
         try await db.create(index: "trigger_bindings_order").on("trigger_bindings").column("trigger_id").column("position").run()
         try await db.create(index: "trigger_bindings_action").on("trigger_bindings").column("action_id").run()
+    }
+
+    static func v6(_ db: any SQLDatabase) async throws {
+        // The bodies (kilobytes each) move out of `outbox`: every claim and every "sent" mark rewrites the whole
+        // row, and on SQLite a row carrying the bodies spills onto overflow pages that each of those UPDATEs
+        // wrote to the WAL again (and checkpointed later). Bodies never change after enqueue, so they live in a
+        // table that is written once and only read.
+        try await db.create(table: "outbox_body")
+            .column("outbox_id", type: .text, .primaryKey(autoIncrement: false))
+            .column("html", type: .text, .notNull)
+            .column("text_body", type: .text)
+            .run()
+        try await db.raw("INSERT INTO outbox_body (outbox_id, html, text_body) SELECT id, html, text_body FROM outbox").run()
+        // SQLite 3.35+ and PostgreSQL both drop columns; neither column is indexed or constrained beyond NOT NULL.
+        try await db.raw("ALTER TABLE outbox DROP COLUMN html").run()
+        try await db.raw("ALTER TABLE outbox DROP COLUMN text_body").run()
     }
 }

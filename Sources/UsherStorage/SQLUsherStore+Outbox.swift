@@ -7,22 +7,27 @@ import UsherCore
 /// Claiming is the one place the databases differ: PostgreSQL locks the chosen rows with
 /// `FOR UPDATE SKIP LOCKED` so several Usher instances claim disjoint batches without waiting on each other;
 /// SQLite has one writer at a time (write gate + `BEGIN IMMEDIATE`), which serialises claimers already.
+///
+/// A message's bodies live in `outbox_body` (migration 6), written once at enqueue and only read after: the
+/// claims and outcome marks rewrite `outbox` rows, which stay small. Claims read the bodies of what they took
+/// after the claiming write, outside SQLite's write lock.
 extension SQLUsherStore {
+    /// `outbox`'s columns (the bodies are in `outbox_body`).
     static let outboxColumns = [
-        "id", "recipient", "sender", "reply_to", "subject", "html", "text_body", "message_id", "purpose", "status", "attempts",
+        "id", "recipient", "sender", "reply_to", "subject", "message_id", "purpose", "status", "attempts",
         "last_error", "next_attempt_at", "lease_owner", "lease_expires_at", "created_at", "sent_at",
     ]
 
     static func outboxValues(_ m: OutboxMessage) -> [any SQLExpression] {
         [
-            SQLBind(m.id), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject), SQLBind(m.html), SQLBind(m.text),
-            SQLBind(m.messageID), SQLBind(m.purpose), SQLBind(m.status.rawValue), SQLBind(Int64(m.attempts)), SQLBind(m.lastError),
+            SQLBind(m.id), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject), SQLBind(m.messageID), SQLBind(m.purpose), SQLBind(m.status.rawValue), SQLBind(Int64(m.attempts)), SQLBind(m.lastError),
             SQLBind(Timestamp.milliseconds(m.nextAttemptAt)), SQLBind(m.leaseOwner), SQLBind(millis(m.leaseExpiresAt)),
             SQLBind(Timestamp.milliseconds(m.createdAt)), SQLBind(millis(m.sentAt)),
         ]
     }
 
-    static func outboxMessage(from row: any SQLRow) throws -> OutboxMessage {
+    /// A message from an `outbox` row and its bodies.
+    static func outboxMessage(from row: any SQLRow, html: String, text: String?) throws -> OutboxMessage {
         let status = try row.decode(column: "status", as: String.self)
         return OutboxMessage(
             id: try row.decode(column: "id", as: String.self),
@@ -30,8 +35,8 @@ extension SQLUsherStore {
             from: try row.decode(column: "sender", as: String?.self),
             replyTo: try row.decode(column: "reply_to", as: String?.self),
             subject: try row.decode(column: "subject", as: String.self),
-            html: try row.decode(column: "html", as: String.self),
-            text: try row.decode(column: "text_body", as: String?.self),
+            html: html,
+            text: text,
             messageID: try row.decode(column: "message_id", as: String.self),
             purpose: try row.decode(column: "purpose", as: String.self),
             status: OutboxStatus(rawValue: status) ?? .failed,
@@ -44,9 +49,48 @@ extension SQLUsherStore {
             sentAt: date(try row.decode(column: "sent_at", as: Int64?.self)))
     }
 
+    /// A message from a row of `outbox` LEFT JOIN `outbox_body` (see `selectOutboxWithBodies`).
+    static func outboxMessageWithBodies(from row: any SQLRow) throws -> OutboxMessage {
+        try outboxMessage(from: row, html: try row.decode(column: "html", as: String?.self) ?? "",
+                          text: try row.decode(column: "text_body", as: String?.self))
+    }
+
     static let outboxColumnList = outboxColumns.map { "\"\($0)\"" }.joined(separator: ", ")
 
     var outboxColumnExpressions: [any SQLExpression] { Self.outboxColumns.map { SQLColumn($0) } }
+
+    /// `SELECT outbox.*, html, text_body FROM outbox LEFT JOIN outbox_body`: for reads that return whole messages.
+    func selectOutboxWithBodies() -> SQLSelectBuilder {
+        db.select().columns(Self.outboxColumns.map { SQLColumn($0, table: "outbox") })
+            .column(SQLColumn("html", table: "outbox_body")).column(SQLColumn("text_body", table: "outbox_body"))
+            .from("outbox")
+            .join("outbox_body", method: SQLJoinMethod.left, on: SQLColumn("outbox_id", table: "outbox_body"), .equal, SQLColumn("id", table: "outbox"))
+    }
+
+    /// `messages` (decoded without bodies) with their bodies read from `outbox_body`, 500 ids per query.
+    /// Bodies never change after enqueue, so any connection may read them once the claim has committed.
+    static func fillingBodies(_ messages: [OutboxMessage], from db: any SQLDatabase) async throws -> [OutboxMessage] {
+        if messages.isEmpty { return [] }
+        var bodies: [String: (html: String, text: String?)] = [:]
+        bodies.reserveCapacity(messages.count)
+        var start = messages.startIndex
+        while start < messages.endIndex {
+            let chunk = messages[start..<min(start + 500, messages.endIndex)]
+            start = chunk.endIndex
+            let rows = try await db.select().column("outbox_id").column("html").column("text_body").from("outbox_body")
+                .where(SQLColumn("outbox_id"), .in, SQLGroupExpression(chunk.map { SQLBind($0.id) }))
+                .all()
+            for row in rows {
+                bodies[try row.decode(column: "outbox_id", as: String.self)] =
+                    (try row.decode(column: "html", as: String.self), try row.decode(column: "text_body", as: String?.self))
+            }
+        }
+        return messages.map { message in
+            var message = message
+            if let body = bodies[message.id] { (message.html, message.text) = body }
+            return message
+        }
+    }
 
     /// Runs `body` in a transaction on a pinned session (or in the current one), with the SQLite write gate held.
     func withWriteTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -58,12 +102,25 @@ extension SQLUsherStore {
     }
 
     public func enqueueOutbox(_ message: OutboxMessage) async throws {
-        try await write(conflict: UsherError(.conflict, "An outbox message with this id already exists", errorCode: "conflict")) {
-            try await db.insert(into: "outbox").columns(Self.outboxColumns).values(Self.outboxValues(message)).run()
+        do {
+            // Both rows or neither (a no-op wrapper inside the caller's transaction, the usual case).
+            try await withWriteTransaction { tx in
+                try await tx.insert(into: "outbox").columns(Self.outboxColumns).values(Self.outboxValues(message)).run()
+                try await tx.insert(into: "outbox_body").columns("outbox_id", "html", "text_body")
+                    .values(SQLBind(message.id), SQLBind(message.html), SQLBind(message.text)).run()
+            }
+        } catch let error where Self.isUniqueViolation(error) {
+            throw UsherError(.conflict, "An outbox message with this id already exists", errorCode: "conflict")
         }
     }
 
     public func claimOutbox(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage] {
+        let claimed = try await claimOutboxWithoutBodies(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit)
+        return try await Self.fillingBodies(claimed, from: db)
+    }
+
+    /// The claim itself: the chosen rows updated and returned, bodies still empty (`fillingBodies` adds them).
+    func claimOutboxWithoutBodies(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage] {
         guard limit > 0 else { return [] }
         if db.dialect.name == "sqlite" { return try await claimOutboxSQLite(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit) }
         let columns = outboxColumnExpressions
@@ -98,7 +155,7 @@ extension SQLUsherStore {
                 .where(SQLColumn("status"), .in, SQLGroupExpression([SQLBind(OutboxStatus.queued.rawValue), SQLBind(OutboxStatus.failed.rawValue)]))
                 .returning(columns)
                 .all()
-            return try rows.map(Self.outboxMessage(from:)).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+            return try rows.map { try Self.outboxMessage(from: $0, html: "", text: nil) }.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
     }
 
@@ -121,7 +178,7 @@ extension SQLUsherStore {
             RETURNING \(unsafeRaw: Self.outboxColumnList)
             """
         let rows = try await write { try await db.raw(query).all() }
-        return try rows.map(Self.outboxMessage(from:)).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+        return try rows.map { try Self.outboxMessage(from: $0, html: "", text: nil) }.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
     }
 
     /// An UPDATE limited to the message `worker` currently holds.
@@ -174,10 +231,16 @@ extension SQLUsherStore {
             let claimed = limit > 0 ? try await claimOutbox(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit) : []
             return (marked, claimed)
         }
-        return try await transaction { tx in
+        let (marked, claimed) = try await transaction { tx -> (Set<String>, [OutboxMessage]) in
             let marked = try await tx.markOutboxSent(ids: sent, worker: worker, at: sentAt)
-            return (marked, try await tx.claimOutbox(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit))
+            // `transaction` hands over a session-bound SQLUsherStore: claim without the bodies here and read them
+            // after the commit, so SQLite's write lock is not held while kilobytes of text are copied out.
+            guard let sql = tx as? SQLUsherStore else {
+                return (marked, try await tx.claimOutbox(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit))
+            }
+            return (marked, try await sql.claimOutboxWithoutBodies(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit))
         }
+        return (marked, try await Self.fillingBodies(claimed, from: db))
     }
 
     public func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool {
@@ -217,20 +280,20 @@ extension SQLUsherStore {
 
     public func listOutbox(status: OutboxStatus?, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int) {
         var count = db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("outbox")
-        var page = db.select().columns(outboxColumnExpressions).from("outbox")
+        var page = selectOutboxWithBodies()
         if let status {
             count = count.where("status", .equal, SQLBind(status.rawValue))
             page = page.where("status", .equal, SQLBind(status.rawValue))
         }
         let total = try await count.first(decodingColumn: "n", as: Int.self) ?? 0
         let messages = try await page.orderBy("created_at", .descending).orderBy("id", .descending)
-            .offset(min(offset, Int(Int32.max))).limit(max(0, limit)).all().map(Self.outboxMessage(from:))
+            .offset(min(offset, Int(Int32.max))).limit(max(0, limit)).all().map(Self.outboxMessageWithBodies(from:))
         return (messages, total)
     }
 
     public func outboxMessage(id: String) async throws -> OutboxMessage? {
-        try await db.select().columns(outboxColumnExpressions).from("outbox").where("id", .equal, SQLBind(id)).first()
-            .map(Self.outboxMessage(from:))
+        try await selectOutboxWithBodies().where(SQLColumn("id", table: "outbox"), .equal, SQLBind(id)).first()
+            .map(Self.outboxMessageWithBodies(from:))
     }
 
     public func retryOutbox(id: String, now: Date) async throws -> OutboxMessage? {
@@ -243,7 +306,7 @@ extension SQLUsherStore {
                 .where("id", .equal, SQLBind(id))
                 .where(SQLColumn("status"), .in, SQLGroupExpression([SQLBind(OutboxStatus.failed.rawValue), SQLBind(OutboxStatus.abandoned.rawValue)]))
                 .returning(columns).all()
-            if let row = rows.first { return try Self.outboxMessage(from: row) }
+            if let row = rows.first { return try await Self.fillingBodies([try Self.outboxMessage(from: row, html: "", text: nil)], from: tx).first }
             guard let current = try await tx.select().column("status").from("outbox").where("id", .equal, SQLBind(id))
                 .first(decodingColumn: "status", as: String.self)
             else { return nil }

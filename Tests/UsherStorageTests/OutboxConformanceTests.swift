@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import SQLKit
 import Testing
 import UsherCore
 import UsherStorage
@@ -227,6 +229,58 @@ struct OutboxConformanceTests {
             #expect(try await store.devMail(id: "dev_0")?.outboxID == nil)
             #expect(try await store.devMail(id: "dev_1")?.html == "<b>1</b>")
             #expect(try await store.devMail(id: "nope") == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func everyReadAndClaimCarriesTheBodies(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for n in 0..<6 { try await store.enqueueOutbox(Self.message(n, at: Double(n))) }
+            await #expect(throws: UsherError.self) { try await store.enqueueOutbox(Self.message(1, at: 1)) }
+            let expected = (0..<6).map { Self.message($0, at: Double($0)) }
+            let bodies = { (messages: [OutboxMessage]) in messages.map { [$0.id, $0.html, $0.text ?? "-"] } }
+            #expect(try await store.outboxMessage(id: "msg_0003") == expected[3])
+            #expect(bodies(try await store.listOutbox(status: .queued, offset: 0, limit: 10).messages) == bodies(expected.reversed()))
+            let now = Self.t0.addingTimeInterval(10)
+            let claimed = try await store.claimOutbox(worker: "w1", now: now, leaseUntil: now.addingTimeInterval(60), limit: 2)
+            #expect(bodies(claimed) == bodies(Array(expected[0..<2])))
+            let both = try await store.markOutboxSentAndClaim(
+                sent: ["msg_0000"], sentAt: now, worker: "w1", now: now, leaseUntil: now.addingTimeInterval(60), limit: 3)
+            #expect(both.sent == ["msg_0000"])
+            #expect(bodies(both.claimed) == bodies(Array(expected[2..<5])))
+            #expect(try await store.outboxMessage(id: "msg_0000")?.html == expected[0].html)
+            #expect(try await store.markOutboxFailed(id: "msg_0001", worker: "w1", error: "x", nextAttemptAt: now, countAttempt: true))
+            #expect(try await store.markOutboxAbandoned(id: "msg_0002", worker: "w1", error: "y"))
+            let retried = try await store.retryOutbox(id: "msg_0002", now: now)
+            #expect(retried.map { [$0.html, $0.text ?? "-"] } == [expected[2].html, expected[2].text ?? "-"])
+        }
+    }
+
+    /// Migration 6 moved the bodies out of `outbox`: rows written in the old shape keep their bodies.
+    @Test(arguments: StoreKind.available.filter { $0 != .memory })
+    func bodiesOfOlderRowsSurviveMigrationSix(_ kind: StoreKind) async throws {
+        try await withUnmigratedDatabase(kind) { db in
+            var logger = Logger(label: "outbox-migration-test")
+            logger.logLevel = .warning
+            try await Migrator.migrate(db, logger: logger, through: 5)
+            let old = Self.message(7, at: 0)
+            let noText = Self.message(9, at: 1)
+            for m in [old, noText] {
+                try await db.insert(into: "outbox")
+                    .columns("id", "recipient", "sender", "reply_to", "subject", "html", "text_body", "message_id", "purpose", "status",
+                             "attempts", "last_error", "next_attempt_at", "lease_owner", "lease_expires_at", "created_at", "sent_at")
+                    .values(SQLBind(m.id), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject), SQLBind(m.html),
+                            SQLBind(m.text), SQLBind(m.messageID), SQLBind(m.purpose), SQLBind(m.status.rawValue), SQLBind(Int64(0)),
+                            SQLBind(String?.none), SQLBind(Timestamp.milliseconds(m.nextAttemptAt)), SQLBind(String?.none),
+                            SQLBind(Int64?.none), SQLBind(Timestamp.milliseconds(m.createdAt)), SQLBind(Int64?.none))
+                    .run()
+            }
+            #expect(try await Migrator.migrate(db, logger: logger).contains(6))
+            let store = SQLUsherStore(database: db)
+            #expect(try await store.outboxMessage(id: old.id) == old)
+            #expect(try await store.outboxMessage(id: noText.id) == noText)
+            let now = Self.t0.addingTimeInterval(5)
+            #expect(try await store.claimOutbox(worker: "w", now: now, leaseUntil: now.addingTimeInterval(60), limit: 5).map(\.html) == [old.html, noText.html])
         }
     }
 }

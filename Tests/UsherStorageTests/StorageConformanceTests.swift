@@ -64,6 +64,42 @@ func withStore(_ kind: StoreKind, _ body: (any UsherStore) async throws -> Void)
     }
 }
 
+/// A fresh, empty database of `kind` (SQLite or PostgreSQL) without migrations, for tests that migrate step by step.
+func withUnmigratedDatabase(_ kind: StoreKind, _ body: (any SQLDatabase) async throws -> Void) async throws {
+    var logger = Logger(label: "storage-tests")
+    logger.logLevel = .warning
+    switch kind {
+    case .memory:
+        return
+    case .sqlite:
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("usher-\(UUID().uuidString).sqlite").path
+        let provider = try await SQLDatabaseProvider.open(.sqlite(path: path), logger: logger)
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        do {
+            try await body(provider.database)
+            try await provider.close()
+        } catch {
+            try? await provider.close()
+            throw error
+        }
+    case .postgres:
+        let url = ProcessInfo.processInfo.environment["USHER_TEST_POSTGRES_URL"]!
+        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = try await SQLDatabaseProvider.open(.postgres(url: url), logger: logger)
+        try await admin.database.raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
+        let separator = url.contains("?") ? "&" : "?"
+        let provider = try await SQLDatabaseProvider.open(.postgres(url: url + separator + "search_path=\(schema)"), logger: logger)
+        var failure: (any Error)?
+        do { try await body(provider.database) } catch { failure = error }
+        try? await provider.close()
+        try? await admin.database.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
+        try? await admin.close()
+        if let failure { throw failure }
+    }
+}
+
 let epoch = Date(timeIntervalSince1970: 1_750_000_000.123)
 
 func sampleUser(_ n: Int, email: String? = nil, connection: String = Connection.defaultDatabaseName) -> User {
