@@ -114,6 +114,25 @@ extension SQLUsherStore {
         }
     }
 
+    public func enqueueOutbox(_ messages: [OutboxMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        var rows = db.insert(into: "outbox").columns(Self.outboxColumns)
+        var bodies = db.insert(into: "outbox_body").columns("outbox_id", "html", "text_body")
+        for message in messages {
+            rows = rows.values(Self.outboxValues(message))
+            bodies = bodies.values(SQLBind(message.id), SQLBind(message.html), SQLBind(message.text))
+        }
+        let (outbox, outboxBodies) = (rows.query, bodies.query)
+        do {
+            try await withWriteTransaction { tx in
+                try await tx.execute(sql: outbox) { _ in }
+                try await tx.execute(sql: outboxBodies) { _ in }
+            }
+        } catch let error where Self.isUniqueViolation(error) {
+            throw UsherError(.conflict, "An outbox message with this id already exists", errorCode: "conflict")
+        }
+    }
+
     public func claimOutbox(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage] {
         let claimed = try await claimOutboxWithoutBodies(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit)
         return try await Self.fillingBodies(claimed, from: db)

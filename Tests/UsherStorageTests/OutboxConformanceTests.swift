@@ -35,6 +35,22 @@ struct OutboxConformanceTests {
     }
 
     @Test(arguments: StoreKind.available)
+    func batchEnqueueWritesEveryMessageOrNone(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let batch = (0..<4).map { Self.message($0, at: Double($0)) }
+            try await store.transaction { tx in try await tx.enqueueOutbox(batch) }
+            for message in batch { #expect(try await store.outboxMessage(id: message.id) == message) }
+            // A duplicate id anywhere in a batch is a conflict, and its transaction leaves nothing behind.
+            await #expect(throws: UsherError.self) {
+                try await store.transaction { tx in try await tx.enqueueOutbox([Self.message(10), Self.message(2)]) }
+            }
+            #expect(try await store.outboxMessage(id: "msg_0010") == nil)
+            try await store.enqueueOutbox([])
+            #expect(try await store.listOutbox(status: nil, offset: 0, limit: 10).total == 4)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func enqueueRollsBackWithItsTransaction(_ kind: StoreKind) async throws {
         struct Boom: Error {}
         try await withStore(kind) { store in

@@ -8,6 +8,9 @@ import Foundation
 public protocol OutboxStore: Sendable {
     /// Writes a queued message; call it inside the transaction that makes the change the email is about.
     func enqueueOutbox(_ message: OutboxMessage) async throws
+    /// Writes several queued messages, all or none (SQL stores: two multi-row inserts). A batch of password reset
+    /// requests queues its emails this way.
+    func enqueueOutbox(_ messages: [OutboxMessage]) async throws
     /// Atomically takes up to `limit` due messages (`queued`/`failed` with `next_attempt_at <= now`), oldest due first:
     /// each becomes `sending`, leased to `worker` until `leaseUntil`, with `attempts` incremented.
     /// Concurrent claimers (in this process or other instances on one PostgreSQL) never get the same message.
@@ -74,4 +77,12 @@ extension UsherError {
     public static let emailProviderExists = UsherError(.conflict, "Email provider is already configured.", errorCode: "email_provider_conflict")
     public static let emailProviderNotFound = UsherError(.notFound, "Email provider has not been configured.", errorCode: "inexistent_email_provider")
     public static let outboxMessageNotFound = UsherError(.notFound, "The outbox message does not exist.", errorCode: "inexistent_outbox_message")
+}
+
+extension OutboxStore {
+    /// One message after another: the fallback for stores without a batch write (call it inside a transaction for
+    /// all-or-none).
+    public func enqueueOutbox(_ messages: [OutboxMessage]) async throws {
+        for message in messages { try await enqueueOutbox(message) }
+    }
 }

@@ -261,9 +261,7 @@ public final class PasswordResetService: Sendable {
         let now = clock.now
         try await store.transaction { tx in
             try await tx.issueTickets(prepared.compactMap(\.ticket), now: now)
-            for item in prepared {
-                if let email = item.email { try await tx.enqueueOutbox(email) }
-            }
+            try await tx.enqueueOutbox(prepared.compactMap(\.email))
             try await tx.insertLogs(prepared.map(\.log))
         }
     }
