@@ -2,7 +2,7 @@ import Testing
 
 @testable import UsherActions
 
-/// Parsing for the worker's requests: members sliced out as text (checked, not decoded), escapes and surrogates.
+/// The worker's request parsing: the event is sliced out as text, checked but not decoded.
 @Suite struct WireParsingTests {
     func parse(_ text: String, raw: Set<String>) throws -> ([String: JSONValue], [String: String]) {
         var text = text
@@ -32,5 +32,17 @@ import Testing
         #expect(try JSONValue(parsing: #""\ud83d\u0041""#) == "\u{FFFD}A")
         #expect(try JSONValue(parsing: #""\ud83d\ud83d\ude42""#) == "\u{FFFD}🙂")
         #expect(try JSONValue(parsing: #""a\u0000b\n🙂""#) == "a\u{0}b\n🙂")
+    }
+
+    @Test func requestLineKeepsTheEventText() throws {
+        let event: JSONValue = ["user": ["email": "ada@example.com", "note": "line\nbreak \"q\" 漢字"], "n": 3]
+        var line = WorkerRequest.line(
+            id: 9, body: WorkerRequest.bodyText(limits: ActionLimits(), event: event, actions: [Fixtures.action("x")]))
+        line.removeLast()
+        let request = try line.withUnsafeBufferPointer { try WorkerRequest(line: $0) }
+        var expected: [UInt8] = []
+        event.write(to: &expected)
+        #expect(request.eventText == expected)
+        #expect(request.event == event)
     }
 }
