@@ -71,7 +71,7 @@ public enum ActionsWorker {
                 logger.error("undecodable request; exiting", metadata: ["error": "\(error)"])
                 return 2
             }
-            let result = engine.execute(eventJSON: request.event.jsonText, actions: request.actions, limits: request.limits)
+            let result = engine.execute(eventText: request.eventText, actions: request.actions, limits: request.limits)
             let resident = ProcessMemory.residentBytes() ?? 0
             let recycle = engine.lastExecutionHitMemoryLimit || resident > baseline + request.limits.memoryBudgetBytes
             guard send(WorkerResponse(id: request.id, result: result, residentBytes: resident, recycle: recycle))

@@ -98,6 +98,56 @@ extension JSONValue {
         self = value
     }
 
+    /// Parses a JSON object whose members named in `raw` are checked and skipped instead of decoded: their
+    /// values come back as byte ranges into `bytes`.
+    ///
+    /// Why: the worker hands the login's event to JavaScript as JSON text anyway; decoding it into dictionaries
+    /// only to write the same text again cost more than running the Action (ActionsBench, perf).
+    static func parseObject(
+        _ bytes: UnsafeBufferPointer<UInt8>, raw: Set<String>
+    ) throws -> (members: [String: JSONValue], raw: [String: Range<Int>]) {
+        var parser = Parser(bytes: bytes)
+        var members: [String: JSONValue] = [:]
+        var ranges: [String: Range<Int>] = [:]
+        parser.skipWhitespace()
+        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else { throw parser.error("expected an object") }
+        parser.index += 1
+        parser.skipWhitespace()
+        if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "}") {
+            parser.index += 1
+        } else {
+            while true {
+                parser.skipWhitespace()
+                guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else { throw parser.error("expected a key") }
+                let key = try parser.string()
+                parser.skipWhitespace()
+                guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
+                parser.index += 1
+                parser.skipWhitespace()
+                if raw.contains(key) {
+                    let start = parser.index
+                    try parser.skip(depth: 1)
+                    ranges[key] = start..<parser.index
+                } else {
+                    members[key] = try parser.value(depth: 1)
+                }
+                parser.skipWhitespace()
+                guard parser.index < bytes.count else { throw parser.error("unexpected end") }
+                if bytes[parser.index] == UInt8(ascii: ",") {
+                    parser.index += 1
+                } else if bytes[parser.index] == UInt8(ascii: "}") {
+                    parser.index += 1
+                    break
+                } else {
+                    throw parser.error("expected ',' or '}'")
+                }
+            }
+        }
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.error("trailing characters") }
+        return (members, ranges)
+    }
+
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
@@ -182,6 +232,81 @@ extension JSONValue {
             }
         }
 
+        /// Moves past one value, checking its structure (brackets, string escapes, literals, number characters)
+        /// without building it.
+        mutating func skip(depth: Int) throws {
+            guard depth < Self.maxDepth else { throw error("nesting too deep") }
+            guard index < bytes.count else { throw error("unexpected end") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let isObject = bytes[index] == UInt8(ascii: "{")
+                let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == close {
+                    index += 1
+                    return
+                }
+                while true {
+                    skipWhitespace()
+                    if isObject {
+                        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
+                        try skipString()
+                        skipWhitespace()
+                        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                        index += 1
+                        skipWhitespace()
+                    }
+                    try skip(depth: depth + 1)
+                    skipWhitespace()
+                    guard index < bytes.count else { throw error("unexpected end") }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                    } else if bytes[index] == close {
+                        index += 1
+                        return
+                    } else {
+                        throw error("expected ',' or a closing bracket")
+                    }
+                }
+            case UInt8(ascii: "\""): try skipString()
+            case UInt8(ascii: "t"): _ = try expect("true", .null)
+            case UInt8(ascii: "f"): _ = try expect("false", .null)
+            case UInt8(ascii: "n"): _ = try expect("null", .null)
+            default: _ = try number()
+            }
+        }
+
+        /// Moves past a string starting at its opening quote; control characters must be escaped, as in `string()`'s
+        /// callers' input (the writer escapes them).
+        mutating func skipString() throws {
+            index += 1
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return
+                }
+                if byte == UInt8(ascii: "\\") {
+                    index += 1
+                    guard index < bytes.count else { throw error("unterminated escape") }
+                    switch bytes[index] {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        index += 1
+                    case UInt8(ascii: "u"):
+                        index += 1
+                        _ = try hex4()
+                    default: throw error("bad escape")
+                    }
+                    continue
+                }
+                if byte < 0x20 { throw error("unescaped control character in a string") }
+                index += 1
+            }
+            throw error("unterminated string")
+        }
+
         mutating func number() throws -> Double {
             let start = index
             while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
@@ -236,13 +361,15 @@ extension JSONValue {
                 index += 1
                 return text
             }
-            var units = Array(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self).utf16)
+            // Escapes: decoded into UTF-8 bytes. (Building UTF-16 units and converting them back showed in the
+            // worker's profile: every Action's code has escaped newlines.)
+            var utf8 = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
             while true {
                 guard index < bytes.count else { throw error("unterminated string") }
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     index += 1
-                    return String(decoding: units, as: UTF16.self)
+                    return String(decoding: utf8, as: UTF8.self)
                 }
                 if byte == UInt8(ascii: "\\") {
                     index += 1
@@ -250,15 +377,15 @@ extension JSONValue {
                     let escaped = bytes[index]
                     index += 1
                     switch escaped {
-                    case UInt8(ascii: "\""): units.append(0x22)
-                    case UInt8(ascii: "\\"): units.append(0x5C)
-                    case UInt8(ascii: "/"): units.append(0x2F)
-                    case UInt8(ascii: "b"): units.append(0x08)
-                    case UInt8(ascii: "f"): units.append(0x0C)
-                    case UInt8(ascii: "n"): units.append(0x0A)
-                    case UInt8(ascii: "r"): units.append(0x0D)
-                    case UInt8(ascii: "t"): units.append(0x09)
-                    case UInt8(ascii: "u"): units.append(try hex4())
+                    case UInt8(ascii: "\""): utf8.append(0x22)
+                    case UInt8(ascii: "\\"): utf8.append(0x5C)
+                    case UInt8(ascii: "/"): utf8.append(0x2F)
+                    case UInt8(ascii: "b"): utf8.append(0x08)
+                    case UInt8(ascii: "f"): utf8.append(0x0C)
+                    case UInt8(ascii: "n"): utf8.append(0x0A)
+                    case UInt8(ascii: "r"): utf8.append(0x0D)
+                    case UInt8(ascii: "t"): utf8.append(0x09)
+                    case UInt8(ascii: "u"): Self.appendUTF8(try unicodeEscape(), to: &utf8)
                     default: throw error("bad escape")
                     }
                     continue
@@ -268,9 +395,36 @@ extension JSONValue {
                 while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
                     index += 1
                 }
-                units.append(
-                    contentsOf: String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self).utf16)
+                utf8.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             }
+        }
+
+        /// The scalar of a `\u` escape whose four hex digits start at `index`: a high surrogate followed by an
+        /// escaped low one combine; a lone surrogate becomes U+FFFD (as UTF-16 decoding with repair does).
+        mutating func unicodeEscape() throws -> Unicode.Scalar {
+            let unit = try hex4()
+            switch unit {
+            case 0xD800...0xDBFF:
+                if index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    let resume = index
+                    index += 2
+                    let low = try hex4()
+                    if (0xDC00...0xDFFF).contains(low) {
+                        let value = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
+                        return Unicode.Scalar(value) ?? "\u{FFFD}"
+                    }
+                    index = resume  // not a pair: the next escape is read on its own
+                }
+                return "\u{FFFD}"
+            case 0xDC00...0xDFFF:
+                return "\u{FFFD}"
+            default:
+                return Unicode.Scalar(unit) ?? "\u{FFFD}"
+            }
+        }
+
+        static func appendUTF8(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
+            UTF8.encode(scalar) { out.append($0) }
         }
     }
 }

@@ -6,7 +6,9 @@ import CJavaScriptCore
 /// and intrinsics) in the engine's context group, and the context is released afterwards, never reused, so
 /// nothing an Action does to `globalThis` or to built-in prototypes is visible to any later run. Creating a
 /// context and evaluating the glue costs ~0.1–0.2 ms; `prewarm()` lets an idle worker pay that before the
-/// next request arrives.
+/// next request arrives. What is reused between executions is only immutable text: the glue's and each
+/// Action's source as JavaScriptCore strings (and JavaScriptCore's own per-VM cache of compiled code keyed
+/// by that text), never an object an Action could reach.
 ///
 /// Limits: a time limit over the whole execution and a memory budget (RSS growth), both enforced by
 /// JavaScriptCore's execution time-limit callback polled every `ActionLimits.watchdogSlice`. After an
@@ -31,13 +33,31 @@ public final class JavaScriptActionEngine {
     private var spares: [PreparedContext] = []
     private let watchdog = ExecutionWatchdog()
 
+    // Sources evaluated again and again, converted to JavaScriptCore strings once: converting the glue (~10 KB)
+    // and each Action's code to UTF-16 for every context showed in the worker's profile. JSStringRefs are
+    // immutable and not tied to a context or group, so sharing them between executions shares no state.
+    private let glueSource: JSStringRef
+    private let glueURL: JSStringRef
+    private let actionURL: JSStringRef
+    /// Wrapped code and secrets JSON per Action ID, replaced when the code or secrets differ (a new version).
+    private var actionSources: [String: ActionSource] = [:]
+    /// More distinct Actions than this and the cache starts over (a worker normally sees a handful).
+    static let maxCachedActionSources = 64
+
     public init(limits: ActionLimits = ActionLimits()) {
         self.limits = limits
         self.group = JSContextGroupCreate()
+        self.glueSource = JSStrings.make(ActionGlue.source)
+        self.glueURL = JSStrings.make("usher-glue.js")
+        self.actionURL = JSStrings.make(ActionGlue.sourceURL)
     }
 
     deinit {
         releaseSpares()
+        for source in actionSources.values { source.release() }
+        JSStringRelease(glueSource)
+        JSStringRelease(glueURL)
+        JSStringRelease(actionURL)
         JSContextGroupClearExecutionTimeLimit(group)
         JSContextGroupRelease(group)
     }
@@ -49,7 +69,10 @@ public final class JavaScriptActionEngine {
 
     /// Runs the request's Actions in order with the given limits.
     public func execute(_ request: PostLoginExecutionRequest, limits: ActionLimits) -> PostLoginExecutionResult {
-        execute(eventJSON: request.event.jsonText, actions: request.actions, limits: limits)
+        var eventText: [UInt8] = []
+        eventText.reserveCapacity(1024)
+        request.event.write(to: &eventText)
+        return execute(eventText: eventText, actions: request.actions, limits: limits)
     }
 
     /// Prepares up to `count` fresh contexts ahead of time (glue evaluated, no Action code yet), so the next
@@ -62,7 +85,20 @@ public final class JavaScriptActionEngine {
 
     // MARK: - Execution
 
-    func execute(eventJSON: String, actions: [ActionDefinition], limits: ActionLimits) -> PostLoginExecutionResult {
+    /// Runs `actions` with the event given as compact JSON text (UTF-8, as `JSONValue.write` produces it).
+    func execute(eventText: [UInt8], actions: [ActionDefinition], limits: ActionLimits) -> PostLoginExecutionResult {
+        // One JavaScriptCore string for all the Actions of this execution. JSON text has no raw NUL (the writer
+        // escapes control characters), so the C-string constructor sees all of it; it also keeps ASCII text
+        // 8-bit, which JSON.parse reads faster than UTF-16.
+        let event: JSStringRef
+        if eventText.contains(0) {
+            event = JSStrings.make(String(decoding: eventText, as: UTF8.self))
+        } else {
+            event = (eventText + [0]).withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { JSStringCreateWithUTF8CString($0.baseAddress) }
+            }
+        }
+        defer { JSStringRelease(event) }
         let start = monotonicNanoseconds()
         let deadline = start &+ UInt64(max(0, limits.timeLimit.nanoseconds))
         var result = PostLoginExecutionResult()
@@ -76,7 +112,7 @@ public final class JavaScriptActionEngine {
                 result.failure = ActionExecutionFailure(actionID: action.actionID, actionName: action.name, kind: .timeout)
                 break
             }
-            let outcome = run(action, eventJSON: eventJSON, deadline: deadline, limits: limits, logCharacters: logCharacters)
+            let outcome = run(action, event: event, deadline: deadline, limits: limits, logCharacters: logCharacters)
             logCharacters = outcome.logCharacters
             let duration = Int((monotonicNanoseconds() - actionStart) / 1000)
             result.actions.append(
@@ -150,7 +186,7 @@ public final class JavaScriptActionEngine {
     }
 
     private func run(
-        _ action: ActionDefinition, eventJSON: String, deadline: UInt64, limits: ActionLimits, logCharacters: Int
+        _ action: ActionDefinition, event: JSStringRef, deadline: UInt64, limits: ActionLimits, logCharacters: Int
     ) -> ActionOutcome {
         let memoryLimit = (ProcessMemory.residentBytes() ?? 0) &+ limits.memoryBudgetBytes
         watchdog.arm(group: group, deadlineNanos: deadline, memoryLimitBytes: memoryLimit, slice: limits.watchdogSlice)
@@ -163,11 +199,11 @@ public final class JavaScriptActionEngine {
         watchdog.deadlineNanos = deadline
 
         // 1. Compile the module function.
+        // Evaluated afresh in this execution's own context (a function object belongs to one global object);
+        // only the source string is reused.
         var exception: JSValueRef?
-        let wrapped = ActionGlue.modulePrefix + action.code + ActionGlue.moduleSuffix
-        let moduleFunction = JSStrings.with(wrapped) { script in
-            JSStrings.with(ActionGlue.sourceURL) { url in JSEvaluateScript(ctx, script, nil, url, 1, &exception) }
-        }
+        let source = self.source(for: action)
+        let moduleFunction = JSEvaluateScript(ctx, source.wrappedCode, nil, actionURL, 1, &exception)
         if let trip = watchdog.tripped { return terminated(trip, logCharacters: logCharacters) }
         guard let moduleFunction else {
             guard let exception else { return terminated(.timeout, logCharacters: logCharacters) }
@@ -183,17 +219,12 @@ public final class JavaScriptActionEngine {
 
         // 2. Load the module, call the handler and drain its promise (one VM entry: JavaScriptCore drains the
         //    microtask queue when the outermost API call returns).
-        let secretsJSON = JSONValue.object(action.secrets.mapValues { .string($0) }).jsonText
-        let started: JSValueRef? = JSStrings.with(eventJSON) { event in
-            JSStrings.with(secretsJSON) { secrets in
-                var arguments: [JSValueRef?] = [
-                    moduleFunction, JSValueMakeString(ctx, event), JSValueMakeString(ctx, secrets),
-                    JSValueMakeNumber(ctx, Double(logCharacters)), JSValueMakeNumber(ctx, Double(limits.maxLogCharacters)),
-                    JSValueMakeNumber(ctx, Double(limits.maxRecordedCharacters)),
-                ]
-                return JSObjectCallAsFunction(ctx, context.start, nil, arguments.count, &arguments, &exception)
-            }
-        }
+        var arguments: [JSValueRef?] = [
+            moduleFunction, JSValueMakeString(ctx, event), JSValueMakeString(ctx, source.secretsJSON),
+            JSValueMakeNumber(ctx, Double(logCharacters)), JSValueMakeNumber(ctx, Double(limits.maxLogCharacters)),
+            JSValueMakeNumber(ctx, Double(limits.maxRecordedCharacters)),
+        ]
+        let started = JSObjectCallAsFunction(ctx, context.start, nil, arguments.count, &arguments, &exception)
         // Check the watchdog first: a termination during the microtask drain can come back as a normal return.
         if let trip = watchdog.tripped { return terminated(trip, logCharacters: logCharacters) }
         // Native code (a slow regular expression, a huge sort) runs between watchdog checks and can finish
@@ -290,9 +321,7 @@ public final class JavaScriptActionEngine {
         let savedDeadline = watchdog.deadlineNanos
         watchdog.deadlineNanos = monotonicNanoseconds() + 1_000_000_000
         defer { watchdog.deadlineNanos = savedDeadline }
-        let glue = JSStrings.with(ActionGlue.source) { script in
-            JSStrings.with("usher-glue.js") { url in JSEvaluateScript(ctx, script, nil, url, 1, nil) }
-        }
+        let glue = JSEvaluateScript(ctx, glueSource, nil, glueURL, 1, nil)
         guard let glue, let glueFunction = JSValueToObject(ctx, glue, nil),
             let host = JSObjectCallAsFunction(ctx, glueFunction, nil, 0, nil, nil),
             let start = JSStrings.property(ctx, host, "start").flatMap({ JSValueToObject(ctx, $0, nil) }),
@@ -305,6 +334,37 @@ public final class JavaScriptActionEngine {
         JSValueProtect(ctx, start)
         JSValueProtect(ctx, report)
         return PreparedContext(ctx: ctx, start: start, report: report)
+    }
+
+    /// An Action's code wrapped as a module function and its secrets as JSON, as JavaScriptCore strings.
+    private struct ActionSource {
+        let code: String
+        let secrets: [String: String]
+        let wrappedCode: JSStringRef
+        let secretsJSON: JSStringRef
+
+        func release() {
+            JSStringRelease(wrappedCode)
+            JSStringRelease(secretsJSON)
+        }
+    }
+
+    /// The cached strings for `action`, made (again) when it is new or its code or secrets changed.
+    private func source(for action: ActionDefinition) -> ActionSource {
+        if let cached = actionSources[action.actionID], cached.code == action.code, cached.secrets == action.secrets {
+            return cached
+        }
+        if actionSources.count >= Self.maxCachedActionSources {
+            for source in actionSources.values { source.release() }
+            actionSources.removeAll()
+        }
+        actionSources[action.actionID]?.release()
+        let source = ActionSource(
+            code: action.code, secrets: action.secrets,
+            wrappedCode: JSStrings.make(ActionGlue.modulePrefix + action.code + ActionGlue.moduleSuffix),
+            secretsJSON: JSStrings.make(JSONValue.object(action.secrets.mapValues { .string($0) }).jsonText))
+        actionSources[action.actionID] = source
+        return source
     }
 
     private func releaseSpares() {

@@ -156,6 +156,43 @@ import UsherActions
         #expect(sameLogin.appMetadataChanges["seen"] == expected)
     }
 
+    /// The engine reuses an Action's source text between executions; the same Action run for two users must
+    /// still start from nothing each time (module scope, globals, prototypes), and a new version under the same
+    /// ID must run its own code and secrets.
+    @Test func sameActionForTwoUsersSharesNothing() {
+        let code = """
+            const seen = [];
+            exports.onExecutePostLogin = async (event, api) => {
+              seen.push(event.user.user_id);
+              const before = [globalThis.lastUser, ({}).lastUser, Array.prototype.lastUser];
+              globalThis.lastUser = event.user.user_id;
+              Object.prototype.lastUser = event.user.user_id;
+              Array.prototype.lastUser = event.user.user_id;
+              api.user.setAppMetadata('seen', seen);
+              api.user.setAppMetadata('before', before);
+              api.idToken.setCustomClaim('secret', event.secrets.KEY || null);
+            };
+            """
+        let action = ActionDefinition(actionID: "act_same", name: "same", code: code, secrets: ["KEY": "v1"])
+        for user in ["auth0|alice", "auth0|bob", "auth0|carol"] {
+            let result = engine.execute(
+                PostLoginExecutionRequest(event: Fixtures.event(needsInvitation: true, userID: user), actions: [action]))
+            #expect(result.failure == nil)
+            #expect(result.appMetadataChanges["seen"] == [.string(user)])
+            #expect(result.appMetadataChanges["before"] == [nil, nil, nil])
+            #expect(result.idTokenClaims["secret"] == "v1")
+        }
+        var next = action
+        next.code = "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('secret', 'v2:' + event.secrets.KEY); };"
+        next.secrets = ["KEY": "s2"]
+        #expect(engine.execute(PostLoginExecutionRequest(event: Fixtures.event(needsInvitation: true), actions: [next])).idTokenClaims
+            == ["secret": "v2:s2"])
+        var rotated = next
+        rotated.secrets = ["KEY": "s3"]
+        #expect(engine.execute(PostLoginExecutionRequest(event: Fixtures.event(needsInvitation: true), actions: [rotated])).idTokenClaims
+            == ["secret": "v2:s3"])
+    }
+
     @Test func tamperingWithIntrinsicsCannotForgeTheReport() {
         let code = """
             exports.onExecutePostLogin = async (event, api) => {
