@@ -256,7 +256,10 @@ public actor ActionWorkerPool {
         case .response(let response):
             completed += 1
             slots[index].consecutiveCrashes = 0
-            if response.recycle == true {
+            if worker.killReason != nil || worker.hasExited {
+                // Killed between its answer and this release (see `kill`): the exit handler replaces it.
+                slots[index].state = .retiring
+            } else if response.recycle == true {
                 slots[index].state = .retiring
                 slots[index].recycling = true
                 worker.closeInput(reason: nil)
@@ -393,10 +396,10 @@ public actor ActionWorkerPool {
     private func kill(_ worker: WorkerProcess, reason: WorkerKillReason, index: Int) {
         kills += 1
         logger.warning("killing action worker", metadata: ["pid": "\(worker.pid)", "reason": "\(reason)"])
-        if case .idle = slots[index].state {
-            idle.removeAll { $0 == index }
-            slots[index].state = .retiring
-        }
+        if case .idle = slots[index].state { idle.removeAll { $0 == index } }
+        // Busy ones too: the worker may have answered already, with `release` still to run; a killed worker must
+        // never be handed to the next execution. `workerExited` restarts the slot.
+        slots[index].state = .retiring
         worker.kill(reason: reason)
     }
 }
