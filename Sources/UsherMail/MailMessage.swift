@@ -208,7 +208,8 @@ public struct MailMessage: Sendable {
         var found = 0
         var i = 0
         while i + needle.count <= haystack.count {
-            if haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle {
+            // No copy per candidate: quoted-printable output has an "=" (the delimiter's first byte) on every line.
+            if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) {
                 found += 1
                 i += needle.count
             } else {
