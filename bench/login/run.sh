@@ -39,6 +39,7 @@ BCRYPT_COST=${BCRYPT_COST:-10}
 BCRYPT_SECONDS=${BCRYPT_SECONDS:-6}
 ACTION_ITERATIONS=${ACTION_ITERATIONS:-5000}
 SPLIT_COST=${SPLIT_COST:-4}
+ACTION_ROUNDS=${ACTION_ROUNDS:-3}
 
 for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh bench)" >&2; exit 1; }
@@ -183,6 +184,43 @@ PY
   check=$(curl -s -o /dev/null -w '%{http_code}' "$base/oauth/token" -H 'Content-Type: application/json' -d "{\"grant_type\":\"http://auth0.com/oauth/grant-type/password-realm\",\"realm\":\"Username-Password-Authentication\",\"client_id\":\"$client_id\",\"client_secret\":\"$client_secret\",\"username\":\"user0@bench.example.com\",\"password\":\"Bench-0-password!\",\"scope\":\"openid profile email\"}")
   [ "$check" = 200 ] || { echo "a password-realm login answers $check; see the log" >&2; tail -20 "$work/usher-$cost.log" >&2; exit 1; }
 }
+bind_seed_action() { # bind_seed_action on|off: the invitation guide's post-login Action bound to post-login, or no binding
+  BIND="$1" BASE="$base" TOKEN="$mgmt_token" python3 - <<'PY'
+# Creates and deploys the invitation guide's post-login Action once (Auth0's Management API for Actions), then binds
+# it (BIND=on) or clears the post-login bindings (BIND=off).
+import json, os, time, urllib.request
+base, token, bind = os.environ["BASE"], os.environ["TOKEN"], os.environ["BIND"] == "on"
+def call(path, body=None, method="POST"):
+    req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(), method=method,
+                                 headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        text = r.read()
+        return json.loads(text) if text else {}
+if not bind:
+    call("/api/v2/actions/triggers/post-login/bindings", {"bindings": []}, "PATCH")
+    raise SystemExit
+existing = [a for a in call("/api/v2/actions/actions", method="GET").get("actions", []) if a["name"] == "Clear needsInvitation"]
+if existing:
+    action = existing[0]
+else:
+    code = """exports.onExecutePostLogin = async (event, api) => {
+  if (event.user.app_metadata.needsInvitation) {
+    api.user.setAppMetadata("needsInvitation", false);
+  }
+};
+"""
+    action = call("/api/v2/actions/actions", {"name": "Clear needsInvitation", "code": code, "runtime": "node22",
+                                              "supported_triggers": [{"id": "post-login", "version": "v3"}]})
+    for _ in range(300):
+        if call(f"/api/v2/actions/actions/{action['id']}", method="GET").get("status") in (None, "built"):
+            break
+        time.sleep(0.2)
+    call(f"/api/v2/actions/actions/{action['id']}/deploy")
+call("/api/v2/actions/triggers/post-login/bindings",
+     {"bindings": [{"ref": {"type": "action_id", "value": action["id"]}, "display_name": "Clear needsInvitation"}]}, "PATCH")
+PY
+}
+
 start_usher "$BCRYPT_COST"
 
 echo
@@ -198,32 +236,7 @@ if [ "$status" = 404 ]; then
   action_note="(b) skipped: this usher has no Actions Management API (POST /api/v2/actions/actions answers 404)"
   echo "$action_note"
 else
-  BASE="$base" TOKEN="$mgmt_token" python3 - <<'PY'
-# Creates, deploys and binds the invitation guide's post-login Action (Auth0's Management API for Actions).
-import json, os, time, urllib.request
-base, token = os.environ["BASE"], os.environ["TOKEN"]
-def call(path, body=None, method="POST"):
-    req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(), method=method,
-                                 headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
-    with urllib.request.urlopen(req, timeout=60) as r:
-        text = r.read()
-        return json.loads(text) if text else {}
-code = """exports.onExecutePostLogin = async (event, api) => {
-  if (event.user.app_metadata.needsInvitation) {
-    api.user.setAppMetadata("needsInvitation", false);
-  }
-};
-"""
-action = call("/api/v2/actions/actions", {"name": "Clear needsInvitation", "code": code, "runtime": "node22",
-                                          "supported_triggers": [{"id": "post-login", "version": "v3"}]})
-for _ in range(300):
-    if call(f"/api/v2/actions/actions/{action['id']}", method="GET").get("status") in (None, "built"):
-        break
-    time.sleep(0.2)
-call(f"/api/v2/actions/actions/{action['id']}/deploy")
-call("/api/v2/actions/triggers/post-login/bindings",
-     {"bindings": [{"ref": {"type": "action_id", "value": action["id"]}, "display_name": "Clear needsInvitation"}]}, "PATCH")
-PY
+  bind_seed_action on
   measure "(b) seed action bound" 1
   measure "(b) seed action bound" "$CONNECTIONS"
 fi
@@ -234,6 +247,17 @@ stop_pid "$usher_pid"
 if [ "$SPLIT_COST" != 0 ]; then
   start_usher "$SPLIT_COST"
   measure "(e) bcrypt cost $SPLIT_COST" "$CONNECTIONS"
+  # (f) what the Action adds to one login, where the hash does not drown it: at cost $SPLIT_COST a login takes a few
+  # milliseconds, so the difference between (b) and (a) at cost $BCRYPT_COST (±2 ms of noise on 70 ms) becomes
+  # measurable. Without and with the Action, alternated $ACTION_ROUNDS times on the same server, 1 connection.
+  if [ -z "$action_note" ]; then
+    for round in $(seq "$ACTION_ROUNDS"); do
+      bind_seed_action off
+      measure "(f) cost $SPLIT_COST, no action" 1
+      bind_seed_action on
+      measure "(f) cost $SPLIT_COST, action bound" 1
+    done
+  fi
   stop_pid "$usher_pid"
 fi
 
@@ -263,9 +287,15 @@ awk -v cores="$(nproc)" -v conns="$CONNECTIONS" -v cost="$BCRYPT_COST" -v splitc
   {
     # scenario names contain spaces: the last seven fields are conns rps p50 p90 p99 cpu non2xx
     c = $(NF-6); key = substr($1, 2, 1) "-" (c == 1 ? "1" : "n")
+    if (key == "f-1") { key = ($0 ~ /action bound/ ? "f-with" : "f-without"); fp50[key] = fp50[key] " " $(NF-4); fcpu[key] += $(NF-1); fn[key]++ }
     rps[key] = $(NF-5); p50[key] = $(NF-4); lcpu[key] = $(NF-1); bad[key] = $NF
   }
   function pct(x) { return sprintf("%+.1f %%", 100 * x) }
+  function median(list,    n, v, i, j, t) {
+    n = split(list, v, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
   END {
     hash1 = ms[1]; hashcpu = cpu[1]; hashrate = rate[2]
     print "CPU time (independent of other load on the machine):"
@@ -290,6 +320,10 @@ awk -v cores="$(nproc)" -v conns="$CONNECTIONS" -v cost="$BCRYPT_COST" -v splitc
       printf "  what the Action adds per login:     p50 %+.2f ms at 1 connection (target < 1 ms) %s\n", d, (d < 1 ? "OK" : "ABOVE TARGET")
     } else if (note != "") {
       print "what the Action adds per login: not measured; " note
+    }
+    if (fn["f-with"] > 0 && fn["f-without"] > 0) {
+      w = median(fp50["f-with"]); wo = median(fp50["f-without"]); d = w - wo
+      printf "  what the Action adds per login at bcrypt cost %d (rounds alternated: %d): p50 %.2f vs %.2f ms = %+.2f ms (medians of p50s; target < 1 ms) %s; CPU %+.2f ms\n", splitcost, fn["f-with"], w, wo, d, (d < 1 ? "OK" : "ABOVE TARGET"), fcpu["f-with"] / fn["f-with"] - fcpu["f-without"] / fn["f-without"]
     }
     if (action_us != "")
       printf "one Action execution by itself (ActionsBench pool round trip p50): %.3f ms (target < 1 ms) %s\n", action_us / 1000, (action_us < 1000 ? "OK" : "ABOVE TARGET")
