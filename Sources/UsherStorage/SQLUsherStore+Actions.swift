@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import Synchronization
 import UsherCore
 
 /// Actions, their versions and trigger bindings on SQLite and PostgreSQL, one code path.
@@ -200,20 +201,41 @@ extension SQLUsherStore {
 
     public func boundActionVersions(triggerID: String) async throws -> [BoundActionVersion] {
         // One query per login: bindings joined to their Action and its deployed version, in execution order.
+        // On SQLite the synchronous reader runs it (the same SQL, serialised once per store).
+        if let reader, !inTransaction, let rows = try reader.sqlRows(sqliteBoundActionVersionsSQL, [triggerID]) {
+            return try rows.map(Self.boundActionVersion(from:))
+        }
+        return try await boundActionVersionsQuery(triggerID: triggerID).all().map(Self.boundActionVersion(from:))
+    }
+
+    static func boundActionVersion(from row: any SQLRow) throws -> BoundActionVersion {
+        BoundActionVersion(
+            binding: try Self.binding(from: row, prefix: "b_"), actionName: try row.decode(column: "a_name", as: String.self),
+            version: try Self.version(from: row, prefix: "v_"))
+    }
+
+    /// The query's SQLite text, serialised on first use (only the SQLite reader uses it, and it does not depend on
+    /// the trigger, which is bound).
+    var sqliteBoundActionVersionsSQL: String {
+        if let cached = sqliteBoundActionVersionsText.withLock({ $0 }) { return cached }
+        let text = db.serialize(boundActionVersionsQuery(triggerID: "").query).sql
+        sqliteBoundActionVersionsText.withLock { $0 = text }
+        return text
+    }
+
+    func boundActionVersionsQuery(triggerID: String) -> SQLSelectBuilder {
         var select = db.select()
         for column in Self.bindingColumns { select = select.column(SQLColumn(column, table: "b"), as: "b_" + column) }
         for column in Self.versionColumns { select = select.column(SQLColumn(column, table: "v"), as: "v_" + column) }
-        return try await select.column(SQLColumn("name", table: "a"), as: "a_name")
+        return select.column(SQLColumn("name", table: "a"), as: "a_name")
             .from(SQLAlias(SQLIdentifier("trigger_bindings"), as: SQLIdentifier("b")))
             .join(SQLAlias(SQLIdentifier("actions"), as: SQLIdentifier("a")), on: SQLColumn("action_id", table: "b"), .equal, SQLColumn("id", table: "a"))
             .join(SQLAlias(SQLIdentifier("action_versions"), as: SQLIdentifier("v")),
                   on: SQLColumn("deployed_version_id", table: "a"), .equal, SQLColumn("id", table: "v"))
             .where(SQLColumn("trigger_id", table: "b"), .equal, SQLBind(triggerID))
             .orderBy(SQLColumn("position", table: "b"), SQLDirection.ascending)
-            .all().map { row in
-                BoundActionVersion(
-                    binding: try Self.binding(from: row, prefix: "b_"), actionName: try row.decode(column: "a_name", as: String.self),
-                    version: try Self.version(from: row, prefix: "v_"))
-            }
     }
 }
+
+/// See `SQLUsherStore.sqliteBoundActionVersionsSQL`.
+private let sqliteBoundActionVersionsText = Mutex<String?>(nil)

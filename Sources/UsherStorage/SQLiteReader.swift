@@ -1,4 +1,6 @@
 import Foundation
+import SQLKit
+import SQLiteKit
 import SQLiteNIO
 import Synchronization
 // The SQLite library SQLiteNIO vendors. The reader must use this same copy: two SQLite libraries in one process
@@ -38,6 +40,12 @@ public final class SQLiteReader: Sendable {
         return try connection.run(sql, binds, transform)
     }
 
+    /// Runs `sql` and returns its rows as SQLKit rows (decoded by column name, as the pool's rows are), so that
+    /// an existing row decoder serves both paths; nil as for `rows`.
+    func sqlRows(_ sql: String, _ binds: [String]) throws -> [any SQLRow]? {
+        try rows(sql, binds) { row in SQLiteReadSQLRow(row) }
+    }
+
     /// Closes every idle connection (the provider calls this on shutdown).
     func close() {
         let connections = idle.withLock { idle in
@@ -74,7 +82,7 @@ public final class SQLiteReader: Sendable {
 
 /// One row of a `SQLiteReader` result, read by column position (the queries name their columns in order).
 struct SQLiteReadRow {
-    fileprivate let statement: OpaquePointer
+    let statement: OpaquePointer
 
     /// The value of column `index` (0-based) as SQLiteNIO would report it.
     func value(at index: Int) -> SQLiteData {
@@ -95,6 +103,41 @@ struct SQLiteReadRow {
             return .null
         }
     }
+}
+
+/// A row read by `SQLiteReader`, copied out of the statement, decoded like SQLiteKit's rows.
+struct SQLiteReadSQLRow: SQLRow {
+    let allColumns: [String]
+    let values: [SQLiteData]
+
+    init(_ row: SQLiteReadRow) {
+        let count = Int(sqlite_nio_sqlite3_column_count(row.statement))
+        allColumns = (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(row.statement, Int32($0))) }
+        values = (0..<count).map { row.value(at: $0) }
+    }
+
+    private func value(_ column: String) -> SQLiteData? {
+        allColumns.firstIndex(of: column).map { values[$0] }
+    }
+
+    func contains(column: String) -> Bool { allColumns.contains(column) }
+
+    func decodeNil(column: String) throws -> Bool { (value(column) ?? .null) == .null }
+
+    func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
+        guard let data = value(column) else {
+            throw DecodingError.keyNotFound(
+                SQLiteReadColumnKey(stringValue: column), .init(codingPath: [], debugDescription: "No column named \(column)"))
+        }
+        return try SQLiteDataDecoder().decode(D.self, from: data)
+    }
+}
+
+private struct SQLiteReadColumnKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 /// An open read-only connection with its prepared statements. Used by one thread at a time: `SQLiteReader`

@@ -101,4 +101,28 @@ struct SQLiteReaderTests {
             await #expect(throws: (any Error).self) { try await store.user(id: user.userID) }
         }
     }
+
+    @Test func boundActionsReadTheSameThroughTheReader() async throws {
+        try await withSQLite { provider, store in
+            let at = epoch
+            let action = Action(
+                id: "act-1", name: "Clear needsInvitation", supportedTriggers: [ActionTrigger(id: "post-login", version: "v3")],
+                code: "exports.onExecutePostLogin = async () => {};", dependencies: [], runtime: "node22",
+                secrets: [ActionSecret(name: "KEY", value: "v", updatedAt: at)], createdAt: at, updatedAt: at)
+            try await store.insertAction(action)
+            _ = try await store.deployAction(id: action.id, versionID: "ver-1", at: at)
+            try await store.replaceTriggerBindings(triggerID: "post-login", with: [
+                TriggerBinding(id: "bind-1", triggerID: "post-login", actionID: action.id, displayName: "Clear", secrets: [],
+                               createdAt: at, updatedAt: at),
+            ])
+            // The reader really answers this query…
+            let reader = try #require(store.reader)
+            #expect(try reader.sqlRows(store.sqliteBoundActionVersionsSQL, ["post-login"])?.count == 1)
+            // …with what the pool answers.
+            let fast = try await store.boundActionVersions(triggerID: "post-login")
+            let pooled = try await SQLUsherStore(database: provider.database).boundActionVersions(triggerID: "post-login")
+            #expect(fast.count == 1 && fast == pooled)
+            #expect(fast[0].version.code == action.code && fast[0].version.secrets == action.secrets)
+        }
+    }
 }
