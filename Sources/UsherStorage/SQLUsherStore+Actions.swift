@@ -201,7 +201,7 @@ extension SQLUsherStore {
 
     public func boundActionVersions(triggerID: String) async throws -> [BoundActionVersion] {
         // One query per login: bindings joined to their Action and its deployed version, in execution order.
-        // On SQLite the synchronous reader runs it (the same SQL, serialised once per store).
+        // On SQLite the synchronous reader runs it (the same SQL, serialised once per process).
         if let reader, !inTransaction, let rows = try reader.sqlRows(sqliteBoundActionVersionsSQL, [triggerID]) {
             return try rows.map(Self.boundActionVersion(from:))
         }

@@ -63,24 +63,25 @@ extension SQLUsherStore {
         }
     }
 
-    /// One UPDATE per ticket kind voids the users' older tickets, one multi-row INSERT stores the batch.
+    /// One UPDATE per ticket kind voids the users' older tickets, one multi-row INSERT stores the batch, in one
+    /// transaction (the caller's, when there is one).
     public func issueTickets(_ tickets: [Ticket], now: Date) async throws {
         guard !tickets.isEmpty else { return }
-        let stored = Self.supersedingWithinBatch(tickets, now: now)
-        let db = self.db
-        try await write(conflict: UsherError(.conflict, "Ticket already exists", errorCode: "conflict")) {
-            for kind in Set(tickets.map(\.kind)).sorted(by: { $0.rawValue < $1.rawValue }) {
-                let users = Array(Set(tickets.filter { $0.kind == kind }.map(\.userID))).sorted()
-                try await db.update("tickets").set("voided_at", to: SQLBind(Timestamp.milliseconds(now)))
-                    .where("kind", .equal, SQLBind(kind.rawValue))
-                    .where("user_id", .in, SQLGroupExpression(users.map { SQLBind($0) }))
-                    .where("used_at", .is, SQLLiteral.null)
-                    .where("voided_at", .is, SQLLiteral.null)
-                    .run()
+        var statements: [any SQLExpression] = []
+        for kind in Set(tickets.map(\.kind)).sorted(by: { $0.rawValue < $1.rawValue }) {
+            let users = Set(tickets.filter { $0.kind == kind }.map(\.userID)).sorted()
+            statements.append(voidingTickets(userIDs: users, kind: kind, now: now).query)
+        }
+        var insert = db.insert(into: "tickets").columns(Self.ticketColumnList)
+        for ticket in Self.supersedingWithinBatch(tickets, now: now) { insert = insert.values(Self.ticketValues(ticket)) }
+        statements.append(insert.query)
+        let batch = statements
+        do {
+            try await withWriteTransaction { tx in
+                for statement in batch { try await tx.execute(sql: statement) { _ in } }
             }
-            var insert = db.insert(into: "tickets").columns(Self.ticketColumnList)
-            for ticket in stored { insert = insert.values(Self.ticketValues(ticket)) }
-            try await insert.run()
+        } catch let error where Self.isUniqueViolation(error) {
+            throw UsherError(.conflict, "Ticket already exists", errorCode: "conflict")
         }
     }
 
@@ -113,14 +114,19 @@ extension SQLUsherStore {
     }
 
     public func voidTickets(userID: String, kind: TicketKind, keeping: String?, now: Date) async throws -> Int {
-        var query = db.update("tickets").set("voided_at", to: SQLBind(Timestamp.milliseconds(now)))
-            .where("user_id", .equal, SQLBind(userID))
-            .where("kind", .equal, SQLBind(kind.rawValue))
-            .where("used_at", .is, SQLLiteral.null)
-            .where("voided_at", .is, SQLLiteral.null)
+        var query = voidingTickets(userIDs: [userID], kind: kind, now: now)
         if let keeping { query = query.where("token_hash", .notEqual, SQLBind(keeping)) }
         let finished = query.returning("token_hash")
         return try await write { try await finished.all().count }
+    }
+
+    /// The UPDATE that voids the unused, unvoided tickets of `kind` held by `userIDs`.
+    func voidingTickets(userIDs: [String], kind: TicketKind, now: Date) -> SQLUpdateBuilder {
+        db.update("tickets").set("voided_at", to: SQLBind(Timestamp.milliseconds(now)))
+            .where("user_id", .in, SQLGroupExpression(userIDs.map { SQLBind($0) }))
+            .where("kind", .equal, SQLBind(kind.rawValue))
+            .where("used_at", .is, SQLLiteral.null)
+            .where("voided_at", .is, SQLLiteral.null)
     }
 
     public func deleteExpiredTickets(before: Date) async throws -> Int {

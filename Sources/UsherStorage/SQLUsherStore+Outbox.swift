@@ -20,7 +20,8 @@ extension SQLUsherStore {
 
     static func outboxValues(_ m: OutboxMessage) -> [any SQLExpression] {
         [
-            SQLBind(m.id), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject), SQLBind(m.messageID), SQLBind(m.purpose), SQLBind(m.status.rawValue), SQLBind(Int64(m.attempts)), SQLBind(m.lastError),
+            SQLBind(m.id), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject), SQLBind(m.messageID), SQLBind(m.purpose),
+            SQLBind(m.status.rawValue), SQLBind(Int64(m.attempts)), SQLBind(m.lastError),
             SQLBind(Timestamp.milliseconds(m.nextAttemptAt)), SQLBind(m.leaseOwner), SQLBind(millis(m.leaseExpiresAt)),
             SQLBind(Timestamp.milliseconds(m.createdAt)), SQLBind(millis(m.sentAt)),
         ]
@@ -102,18 +103,10 @@ extension SQLUsherStore {
     }
 
     public func enqueueOutbox(_ message: OutboxMessage) async throws {
-        do {
-            // Both rows or neither (a no-op wrapper inside the caller's transaction, the usual case).
-            try await withWriteTransaction { tx in
-                try await tx.insert(into: "outbox").columns(Self.outboxColumns).values(Self.outboxValues(message)).run()
-                try await tx.insert(into: "outbox_body").columns("outbox_id", "html", "text_body")
-                    .values(SQLBind(message.id), SQLBind(message.html), SQLBind(message.text)).run()
-            }
-        } catch let error where Self.isUniqueViolation(error) {
-            throw UsherError(.conflict, "An outbox message with this id already exists", errorCode: "conflict")
-        }
+        try await enqueueOutbox([message])
     }
 
+    /// Both tables' rows for every message, or none (a no-op wrapper inside the caller's transaction, the usual case).
     public func enqueueOutbox(_ messages: [OutboxMessage]) async throws {
         guard !messages.isEmpty else { return }
         var rows = db.insert(into: "outbox").columns(Self.outboxColumns)

@@ -23,8 +23,8 @@ public final class SQLiteReader: Sendable {
     static let maximumConnections = 8
 
     private let path: String
-    private let idle = Mutex<[ReadConnection]>([])
-    private let open = Mutex(0)
+    /// The connections waiting to be used, and how many are open in all (idle or in use).
+    private let connections = Mutex<(idle: [ReadConnection], open: Int)>(([], 0))
 
     /// Nil for an in-memory database, which another connection could not see.
     init?(path: String) {
@@ -48,34 +48,46 @@ public final class SQLiteReader: Sendable {
 
     /// Closes every idle connection (the provider calls this on shutdown).
     func close() {
-        let connections = idle.withLock { idle in
-            defer { idle.removeAll() }
-            return idle
+        let idle = connections.withLock { state in
+            defer {
+                state.open -= state.idle.count
+                state.idle.removeAll()
+            }
+            return state.idle
         }
-        for connection in connections { connection.close() }
+        for connection in idle { connection.close() }
+    }
+
+    private enum Lease {
+        case reuse(ReadConnection)
+        case openNew
+        case none
     }
 
     private func checkOut() -> ReadConnection? {
-        if let connection = idle.withLock({ $0.popLast() }) { return connection }
-        let allowed = open.withLock { count in
-            guard count < Self.maximumConnections else { return false }
-            count += 1
-            return true
+        let lease: Lease = connections.withLock { state in
+            if let connection = state.idle.popLast() { return .reuse(connection) }
+            guard state.open < Self.maximumConnections else { return .none }
+            state.open += 1
+            return .openNew
         }
-        guard allowed else { return nil }
-        guard let connection = ReadConnection(path: path) else {
-            open.withLock { $0 -= 1 }
+        switch lease {
+        case .reuse(let connection): return connection
+        case .none: return nil
+        case .openNew:
+            // Opened outside the lock; its slot is counted already and given back if opening fails.
+            if let connection = ReadConnection(path: path) { return connection }
+            connections.withLock { $0.open -= 1 }
             return nil
         }
-        return connection
     }
 
     private func checkIn(_ connection: ReadConnection) {
         if connection.isBroken {
             connection.close()
-            open.withLock { $0 -= 1 }
+            connections.withLock { $0.open -= 1 }
         } else {
-            idle.withLock { $0.append(connection) }
+            connections.withLock { $0.idle.append(connection) }
         }
     }
 }

@@ -33,14 +33,7 @@ func withStore(_ kind: StoreKind, _ body: (any UsherStore) async throws -> Void)
         defer {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
-        do {
-            try await Migrator.migrate(provider.database, logger: logger)
-            try await body(SQLUsherStore(provider: provider))
-            try await provider.close()
-        } catch {
-            try? await provider.close()
-            throw error
-        }
+        try await migratedStore(provider, logger: logger, body)
     case .postgres:
         let url = ProcessInfo.processInfo.environment["USHER_TEST_POSTGRES_URL"]!
         // Each test gets its own schema so tests run in parallel without seeing each other's rows.
@@ -50,11 +43,8 @@ func withStore(_ kind: StoreKind, _ body: (any UsherStore) async throws -> Void)
         let separator = url.contains("?") ? "&" : "?"
         let provider = try await SQLDatabaseProvider.open(.postgres(url: url + separator + "search_path=\(schema)"), logger: logger)
         do {
-            try await Migrator.migrate(provider.database, logger: logger)
-            try await body(SQLUsherStore(provider: provider))
-            try await provider.close()
+            try await migratedStore(provider, logger: logger, body)
         } catch {
-            try? await provider.close()
             try? await admin.database.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
             try? await admin.close()
             throw error
@@ -97,6 +87,18 @@ func withUnmigratedDatabase(_ kind: StoreKind, _ body: (any SQLDatabase) async t
         try? await admin.database.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
         try? await admin.close()
         if let failure { throw failure }
+    }
+}
+
+/// Migrates `provider`'s database, runs `body` on a store over it and closes the provider, also when `body` throws.
+func migratedStore(_ provider: SQLDatabaseProvider, logger: Logger, _ body: (any UsherStore) async throws -> Void) async throws {
+    do {
+        try await Migrator.migrate(provider.database, logger: logger)
+        try await body(SQLUsherStore(provider: provider))
+        try await provider.close()
+    } catch {
+        try? await provider.close()
+        throw error
     }
 }
 
