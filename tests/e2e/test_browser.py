@@ -150,15 +150,22 @@ def type_into(driver, label_text, text):
     return field
 
 
+def page_wait(driver, timeout=TIMEOUT):
+    """A WebDriverWait that retries a predicate whose element vanished or went stale: during a navigation the old
+    page's elements are replaced, and a predicate reading them raises instead of answering False."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+
+
 def heading(driver) -> str:
     from selenium.webdriver.common.by import By
     return " ".join(driver.find_element(By.CSS_SELECTOR, "h1#title").text.split())
 
 
 def wait_for_heading(driver, expected):
-    from selenium.webdriver.support.ui import WebDriverWait
     try:
-        WebDriverWait(driver, TIMEOUT).until(lambda d: heading(d) == expected)
+        page_wait(driver).until(lambda d: heading(d) == expected)
     except Exception:
         raise AssertionError(f"heading is {heading(driver)!r}, expected {expected!r}; page:\n{driver.page_source[:3000]}")
 
@@ -172,9 +179,8 @@ def click_submit(driver) -> str:
 
 
 def wait_for_landing(driver, landing):
-    from selenium.webdriver.support.ui import WebDriverWait
     try:
-        WebDriverWait(driver, TIMEOUT).until(lambda d: d.current_url.startswith(landing))
+        page_wait(driver).until(lambda d: d.current_url.startswith(landing))
     except Exception:
         raise AssertionError(f"did not land on {landing}; at {driver.current_url}:\n{driver.page_source[:3000]}")
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(driver.current_url).query)
@@ -188,9 +194,8 @@ def rule_state(driver, rule) -> set:
 
 
 def wait_for_rule(driver, rule, state):
-    from selenium.webdriver.support.ui import WebDriverWait
     try:
-        WebDriverWait(driver, 5).until(lambda d: state in rule_state(d, rule))
+        page_wait(driver, 5).until(lambda d: state in rule_state(d, rule))
     except Exception:
         raise AssertionError(f"rule {rule!r} has classes {rule_state(driver, rule)}, expected {state!r}")
 
@@ -261,7 +266,6 @@ def test_password_rules_update_as_you_type(browser, tenant):
 
 def test_mismatched_passwords_show_an_error_and_keep_the_link(browser, tenant, landing):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     user = tenant.create_invited_user(name="Typo User")
     link = email_link(tenant, user.email)
@@ -275,7 +279,7 @@ def test_mismatched_passwords_show_an_error_and_keep_the_link(browser, tenant, l
         found = [e for e in d.find_elements(By.CSS_SELECTOR, "[role='alert']") if e.is_displayed()]
         return " ".join(" ".join(e.text.split()) for e in found)
 
-    WebDriverWait(browser, TIMEOUT).until(lambda d: "Passwords don't match" in error_text(d))
+    page_wait(browser).until(lambda d: "Passwords don't match" in error_text(d))
     screenshot(browser, "mismatch-error")
     assert not browser.current_url.startswith(landing)
 

@@ -30,8 +30,8 @@ from oidc_support import (BLOCKED_TEXT, CONNECTION, FULL_SCOPE, SEED_ACTION, WRO
                           unbind_post_login, verify_id_token, without_query)
 from reset_support import (INVITE_TITLE, html_part, links, needs_smtp, parse_page, smtp, start_tenant,
                            strong_password, submit_new_password, wait_for_mail, wait_until)
-from test_browser import (TIMEOUT, chromium, click_submit, email_link, screenshot, type_into, wait_for_heading,
-                          wait_for_landing)
+from test_browser import (chromium, click_submit, email_link, screenshot, type_into, wait_for_heading,
+                          wait_for_landing, page_wait)
 
 pytestmark = needs_smtp
 __all__ = ["smtp", "chromium", "callback_server"]  # module fixtures imported for pytest
@@ -105,9 +105,8 @@ def click_button(driver, text):
 
 
 def wait_for(driver, predicate, what):
-    from selenium.webdriver.support.ui import WebDriverWait
     try:
-        return WebDriverWait(driver, TIMEOUT).until(predicate)
+        return page_wait(driver).until(predicate)
     except Exception:
         raise AssertionError(f"timed out waiting for {what}; at {driver.current_url}:\n{driver.page_source[:3000]}")
 
