@@ -58,44 +58,9 @@ fi
 [ -x "$usher_bin" ] || { echo "no usher binary at $usher_bin" >&2; exit 1; }
 actions_bench="${ACTIONS_BENCH:-$root/.build/release/ActionsBench}"
 
-venv="$here/.venv"
-stamp="$venv/.requirements.sha256"
-want=$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "==> reference venv: $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt"
-  echo "$want" > "$stamp"
-fi
-
 work=$(mktemp -d /tmp/usher-bench-login.XXXXXX)
-pids=()
-stop_pid() { # stop_pid PID: TERM, wait, KILL
-  local pid=$1
-  kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-}
-cleanup() { for p in "${pids[@]}"; do stop_pid "$p"; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { # wait_http URL LOG
-  for _ in $(seq 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "server at $1 did not come up; log:" >&2; cat "$2" >&2; exit 1
-}
-to_ms() { # wrk latency (e.g. 812.00us, 3.21ms, 1.20s) -> milliseconds
-  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
-}
-settle() { # settle URL: wait (up to 60 s) until the server answers /health quickly five times in a row
-  local fast=0
-  for _ in $(seq 300); do
-    t=$(curl -s -o /dev/null -w '%{time_total}' "$1" || echo 9)
-    if awk -v t="$t" 'BEGIN { exit !(t < 0.05) }'; then fast=$((fast + 1)); else fast=0; fi
-    [ "$fast" -ge 5 ] && return 0
-    sleep 0.2
-  done
-}
+. "$root/bench/lib.sh"
+reference_venv
 
 cpu_ticks() { # CPU time (utime+stime, clock ticks) of usher and its child processes (the Actions workers)
   local total=0 pid
