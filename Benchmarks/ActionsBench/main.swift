@@ -2,7 +2,11 @@
 // through the worker pool (a full round trip: encode, pipe, worker, pipe, decode).
 //
 //   swift build -c release --product usher && swift build -c release --product ActionsBench
-//   .build/release/ActionsBench [--iterations 5000] [--workers 2] [--binary PATH]
+//   .build/release/ActionsBench [--iterations 5000] [--workers 2] [--binary PATH] [--pace-ms N]
+//
+// --pace-ms N sleeps N ms before each timed execution, as a server does between logins: what an execution costs
+// when its worker's memory has gone cold (on this machine's shared caches a few ms of idleness makes an execution
+// two to three times slower than back to back).
 //
 // The pool part needs the `usher` executable (found next to this one, or USHER_BINARY / --binary).
 import Foundation
@@ -27,6 +31,11 @@ setenv("JSC_usePollingTraps", "true", 0)
 
 let iterations = option("--iterations").flatMap(Int.init) ?? 5000
 let workerCount = option("--workers").flatMap(Int.init) ?? 2
+let paceMilliseconds = option("--pace-ms").flatMap(Int.init) ?? 0
+/// The idle time between two executions (`--pace-ms`); nothing by default.
+func pace() {
+    if paceMilliseconds > 0 { usleep(UInt32(paceMilliseconds * 1000)) }
+}
 
 func request(_ index: Int) -> PostLoginExecutionRequest {
     let event: JSONValue = [
@@ -90,6 +99,7 @@ func cpuSeconds(pid: Int32) -> Double {
 let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 print("ActionsBench: \(iterations) executions of the seed action per measurement; \(ProcessInfo.processInfo.activeProcessorCount) CPUs, load average \(load)")
 print("(wall-clock latencies depend on what else runs; 'CPU/execution' adds up this process and the workers)")
+if paceMilliseconds > 0 { print("paced: \(paceMilliseconds) ms idle before each timed execution (the throughput runs are not paced)") }
 
 // 1. In-process, a fresh context created on the clock for every execution.
 do {
@@ -99,6 +109,7 @@ do {
     samples.reserveCapacity(iterations)
     let cpuBefore = cpuSeconds(pid: getpid())
     for index in 0..<iterations {
+        pace()
         let start = clock.now
         let result = engine.execute(request(index))
         samples.append(microseconds(clock.now - start))
@@ -111,6 +122,7 @@ do {
     samples.removeAll(keepingCapacity: true)
     for index in 0..<iterations {
         engine.prewarm()
+        pace()
         let start = clock.now
         let result = engine.execute(request(index))
         samples.append(microseconds(clock.now - start))
@@ -151,6 +163,7 @@ var samples: [Double] = []
 samples.reserveCapacity(iterations)
 let cpuBefore = await poolCPUSeconds()
 for index in 0..<iterations {
+    pace()
     let start = clock.now
     let result = await pool.execute(request(index))
     samples.append(microseconds(clock.now - start))

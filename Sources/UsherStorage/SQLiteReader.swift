@@ -46,6 +46,12 @@ public final class SQLiteReader: Sendable {
         try rows(sql, binds) { row in SQLiteReadSQLRow(row) }
     }
 
+    /// How many times SQLite had to compile a cached statement again, over the idle connections (tests: a read
+    /// that re-prepares on every call has lost what the cache is for).
+    var reprepareCount: Int {
+        connections.withLock { state in state.idle.reduce(0) { $0 + $1.reprepareCount } }
+    }
+
     /// Closes every idle connection (the provider calls this on shutdown).
     func close() {
         let idle = connections.withLock { state in
@@ -179,6 +185,12 @@ private final class ReadConnection: @unchecked Sendable {
         handle = nil
     }
 
+    var reprepareCount: Int {
+        statements.values.reduce(0) {
+            $0 + Int(sqlite_nio_sqlite3_stmt_status($1, Int32(SQLITE_STMTSTATUS_REPREPARE), 0))
+        }
+    }
+
     func run<T>(_ sql: String, _ binds: [String], _ transform: (SQLiteReadRow) throws -> T) throws -> [T]? {
         guard let handle else { return nil }
         let statement: OpaquePointer
@@ -191,10 +203,10 @@ private final class ReadConnection: @unchecked Sendable {
             statements[sql] = prepared
             statement = prepared
         }
-        defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
-        }
+        // Reset only: the next call binds every parameter again anyway. `sqlite3_clear_bindings` would expire the
+        // statement whenever the planner looked at a bound value (joined or ordered queries, such as the bound
+        // Actions every login reads), and SQLite would then compile it again on every call.
+        defer { sqlite_nio_sqlite3_reset(statement) }
         for (index, bind) in binds.enumerated() {
             let status = sqlite_nio_sqlite3_bind_text64(
                 statement, Int32(index + 1), bind, UInt64(bind.utf8.count), SQLITE_TRANSIENT_DESTRUCTOR, UInt8(SQLITE_UTF8))

@@ -102,19 +102,26 @@ struct SQLiteReaderTests {
         }
     }
 
+    /// One deployed Action bound to post-login.
+    @discardableResult
+    func bindOneAction(_ store: SQLUsherStore) async throws -> Action {
+        let at = epoch
+        let action = Action(
+            id: "act-1", name: "Clear needsInvitation", supportedTriggers: [ActionTrigger(id: "post-login", version: "v3")],
+            code: "exports.onExecutePostLogin = async () => {};", dependencies: [], runtime: "node22",
+            secrets: [ActionSecret(name: "KEY", value: "v", updatedAt: at)], createdAt: at, updatedAt: at)
+        try await store.insertAction(action)
+        _ = try await store.deployAction(id: action.id, versionID: "ver-1", at: at)
+        try await store.replaceTriggerBindings(triggerID: "post-login", with: [
+            TriggerBinding(id: "bind-1", triggerID: "post-login", actionID: action.id, displayName: "Clear", secrets: [],
+                           createdAt: at, updatedAt: at),
+        ])
+        return action
+    }
+
     @Test func boundActionsReadTheSameThroughTheReader() async throws {
         try await withSQLite { provider, store in
-            let at = epoch
-            let action = Action(
-                id: "act-1", name: "Clear needsInvitation", supportedTriggers: [ActionTrigger(id: "post-login", version: "v3")],
-                code: "exports.onExecutePostLogin = async () => {};", dependencies: [], runtime: "node22",
-                secrets: [ActionSecret(name: "KEY", value: "v", updatedAt: at)], createdAt: at, updatedAt: at)
-            try await store.insertAction(action)
-            _ = try await store.deployAction(id: action.id, versionID: "ver-1", at: at)
-            try await store.replaceTriggerBindings(triggerID: "post-login", with: [
-                TriggerBinding(id: "bind-1", triggerID: "post-login", actionID: action.id, displayName: "Clear", secrets: [],
-                               createdAt: at, updatedAt: at),
-            ])
+            let action = try await bindOneAction(store)
             // The reader really answers this query…
             let reader = try #require(store.reader)
             #expect(try reader.sqlRows(store.sqliteBoundActionVersionsSQL, ["post-login"])?.count == 1)
@@ -123,6 +130,25 @@ struct SQLiteReaderTests {
             let pooled = try await SQLUsherStore(database: provider.database).boundActionVersions(triggerID: "post-login")
             #expect(fast.count == 1 && fast == pooled)
             #expect(fast[0].version.code == action.code && fast[0].version.secrets == action.secrets)
+        }
+    }
+
+    /// Every login reads its bound Actions; SQLite expires a joined, ordered statement whenever a value is bound to
+    /// it again after `sqlite3_clear_bindings`, so the reader must not clear them (and compile the query per login).
+    @Test func repeatedReadsDoNotRecompileTheirStatement() async throws {
+        try await withSQLite { _, store in
+            try await bindOneAction(store)
+            let reader = try #require(store.reader)
+            let user = sampleUser(3)
+            try await store.insertUser(user)
+            for _ in 0..<5 {
+                #expect(try reader.sqlRows(store.sqliteBoundActionVersionsSQL, ["post-login"])?.count == 1)
+                #expect(try store.readUsers(SQLUsherStore.userByIDSQL, [user.userID]) == [user])
+            }
+            #expect(reader.reprepareCount == 0)
+            // A different value is bound (and answered) correctly, then the first again.
+            #expect(try store.readUsers(SQLUsherStore.userByIDSQL, ["auth0|other"]) == [])
+            #expect(try store.readUsers(SQLUsherStore.userByIDSQL, [user.userID]) == [user])
         }
     }
 }
