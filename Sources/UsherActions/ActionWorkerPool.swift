@@ -110,6 +110,7 @@ public actor ActionWorkerPool {
 
     private struct Waiter {
         var since: UInt64
+        var limits: ActionLimits
         var continuation: CheckedContinuation<Result<WorkerProcess, ActionFailure>, Never>
     }
 
@@ -148,13 +149,31 @@ public actor ActionWorkerPool {
 
     /// Runs one login's Actions on a worker. Never throws: problems are reported in `failure`.
     public nonisolated func execute(_ request: PostLoginExecutionRequest) async -> PostLoginExecutionResult {
-        let body = WorkerRequest.bodyText(limits: configuration.limits, event: request.event, actions: request.actions)
-        let (id, acquired) = await acquire()
-        let worker: WorkerProcess
+        let limits = configuration.limits
+        let body = WorkerRequest.bodyText(limits: limits, event: request.event, actions: request.actions)
+        let (id, acquired) = await acquire(limits: limits, waitIfBusy: true)
         switch acquired {
         case .failure(let failure): return .failed(failure)
-        case .success(let chosen): worker = chosen
+        case .success(let worker): return await run(body, id: id, on: worker)
         }
+    }
+
+    /// Runs one login's Actions only if a worker is free right now, never queueing, under a time limit no longer
+    /// than `timeLimit`; nil when every worker is busy (or starting). For work done ahead, on the chance that it
+    /// is needed: it must neither wait for nor keep waiting the executions that certainly are.
+    public nonisolated func executeIfIdle(_ request: PostLoginExecutionRequest, timeLimit: Duration) async -> PostLoginExecutionResult? {
+        var limits = configuration.limits
+        limits.timeLimit = min(limits.timeLimit, timeLimit)
+        let body = WorkerRequest.bodyText(limits: limits, event: request.event, actions: request.actions)
+        let (id, acquired) = await acquire(limits: limits, waitIfBusy: false)
+        switch acquired {
+        case .failure(.unavailable): return nil
+        case .failure(let failure): return .failed(failure)
+        case .success(let worker): return await run(body, id: id, on: worker)
+        }
+    }
+
+    private nonisolated func run(_ body: [UInt8], id: UInt64, on worker: WorkerProcess) async -> PostLoginExecutionResult {
         let line = WorkerRequest.line(id: id, body: body)
         let reply = await worker.roundTrip(id: id, line: line)
         await release(worker, reply: reply)
@@ -214,26 +233,28 @@ public actor ActionWorkerPool {
 
     // MARK: - Dispatch
 
-    private func acquire() async -> (UInt64, Result<WorkerProcess, ActionFailure>) {
+    private func acquire(limits: ActionLimits, waitIfBusy: Bool) async -> (UInt64, Result<WorkerProcess, ActionFailure>) {
         let id = nextRequestID
         nextRequestID += 1
         if isShutDown { return (id, .failure(.unavailable(reason: "the action runner is shut down"))) }
         startIfNeeded()
         if !idle.isEmpty {
             let index = idle.removeFirst()
-            return (id, .success(markBusy(index)))
+            return (id, .success(markBusy(index, limits: limits)))
         }
+        if !waitIfBusy { return (id, .failure(.unavailable(reason: "every action worker is busy"))) }
         if waiters.count >= configuration.maxQueueLength {
             return (id, .failure(.unavailable(reason: "too many logins are waiting for an action worker")))
         }
         let result = await withCheckedContinuation { continuation in
-            waiters.append(Waiter(since: monotonicNanoseconds(), continuation: continuation))
+            waiters.append(Waiter(since: monotonicNanoseconds(), limits: limits, continuation: continuation))
         }
         return (id, result)
     }
 
-    private func markBusy(_ index: Int) -> WorkerProcess {
-        let limit = configuration.limits.timeLimit + configuration.grace
+    /// Marks slot `index` busy until the outside deadline of an execution under `limits`.
+    private func markBusy(_ index: Int, limits: ActionLimits) -> WorkerProcess {
+        let limit = limits.timeLimit + configuration.grace
         slots[index].state = .busy(deadline: monotonicNanoseconds() &+ UInt64(max(0, limit.nanoseconds)))
         return slots[index].worker!
     }
@@ -242,7 +263,7 @@ public actor ActionWorkerPool {
     private func makeAvailable(_ index: Int) {
         if !waiters.isEmpty {
             let waiter = waiters.removeFirst()
-            waiter.continuation.resume(returning: .success(markBusy(index)))
+            waiter.continuation.resume(returning: .success(markBusy(index, limits: waiter.limits)))
         } else {
             slots[index].state = .idle
             idle.append(index)

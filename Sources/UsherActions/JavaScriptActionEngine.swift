@@ -104,7 +104,15 @@ public final class JavaScriptActionEngine {
         var result = PostLoginExecutionResult()
         var logCharacters = 0
         lastExecutionHitMemoryLimit = false
-        defer { if watchdog.tripped != nil { resetGroup() } }
+        defer {
+            if watchdog.tripped != nil {
+                resetGroup()
+            } else {
+                // Disarmed until the next execution: a slice timer left running would fire while the worker idles, and
+                // the next execution would start by handling its trap (measured: ~15 % of a paced execution).
+                JSContextGroupClearExecutionTimeLimit(group)
+            }
+        }
 
         for action in actions {
             let actionStart = monotonicNanoseconds()

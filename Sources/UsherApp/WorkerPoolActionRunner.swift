@@ -17,11 +17,27 @@ public struct WorkerPoolActionRunner: PostLoginActionRunner {
         // No bindings, no work: a login without Actions never wakes a worker.
         guard !actions.isEmpty else { return PostLoginOutcome() }
         guard let pool else { return await UnavailableActionRunner().run(event: event, actions: actions) }
-        let request = PostLoginExecutionRequest(
+        let result = await pool.execute(Self.request(event: event, actions: actions))
+        return Self.outcome(result, actions: actions)
+    }
+
+    public func runAhead(event: JSONObject, actions: [DeployedAction], timeLimit: Duration) async -> PostLoginOutcome? {
+        guard !actions.isEmpty, let pool else { return nil }
+        guard let result = await pool.executeIfIdle(Self.request(event: event, actions: actions), timeLimit: timeLimit) else { return nil }
+        // Only what the Actions decided stands for a real run; a limit hit under the shortened time or a worker lost
+        // says nothing about how the real run would end.
+        switch result.failure?.kind {
+        case nil, .thrown?, .compile?, .notSettled?, .invalidAction?:
+            return Self.outcome(result, actions: actions)
+        case .timeout?, .memoryLimit?, .workerCrashed?, .unavailable?, .internalError?:
+            return nil
+        }
+    }
+
+    static func request(event: JSONObject, actions: [DeployedAction]) -> PostLoginExecutionRequest {
+        PostLoginExecutionRequest(
             event: ActionJSON.toActions(.object(event)),
             actions: actions.map { ActionDefinition(actionID: $0.actionID, name: $0.name, code: $0.code, secrets: $0.secrets) })
-        let result = await pool.execute(request)
-        return Self.outcome(result, actions: actions)
     }
 
     public func syntaxErrors(in code: String) -> [ActionSyntaxError] {

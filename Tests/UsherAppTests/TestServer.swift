@@ -18,7 +18,8 @@ struct TestServer {
     let clock: FakeClock
     let path: String
 
-    static func start(clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly) async throws -> TestServer {
+    static func start(clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly,
+                      passwordHasher: any PasswordHasher = PlainTextPasswordHasher()) async throws -> TestServer {
         var configuration = UsherConfiguration()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("usher-http-\(UUID().uuidString).sqlite").path
         configuration.database = .sqlite(path: path)
@@ -28,8 +29,7 @@ struct TestServer {
         configuration.actionsWorkers = 1
         var logger = Logger(label: "usher-test")
         logger.logLevel = .warning
-        let server = try await UsherServer.open(configuration, logger: logger, clock: clock, passwordHasher: PlainTextPasswordHasher(),
-                                              actions: actions)
+        let server = try await UsherServer.open(configuration, logger: logger, clock: clock, passwordHasher: passwordHasher, actions: actions)
         let test = TestServer(server: server, clock: clock, path: path)
         do {
             _ = try await server.bootstrap(clock: clock)
@@ -49,8 +49,9 @@ struct TestServer {
 
     /// Runs `body` against the router, then shuts the server down.
     static func run(clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly,
+                    passwordHasher: any PasswordHasher = PlainTextPasswordHasher(),
                     _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> Void) async throws {
-        let test = try await start(clock: clock, actions: actions)
+        let test = try await start(clock: clock, actions: actions, passwordHasher: passwordHasher)
         do {
             var quiet = Logger(label: "usher-test-http")
             quiet.logLevel = .warning

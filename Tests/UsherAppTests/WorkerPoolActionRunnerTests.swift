@@ -32,4 +32,37 @@ struct WorkerPoolActionRunnerTests {
         #expect(offline.syntaxErrors(in: "exports.x = ;").count == 1)
         #expect(await offline.run(event: [:], actions: [claims]).failure != nil)
     }
+
+    /// Running ahead (see `LoginService.authenticate`) takes a free worker or nothing, and stops at its own short limit.
+    @Test(.timeLimit(.minutes(1))) func runAheadNeverQueuesAndStopsAtItsShortLimit() async throws {
+        // The pool's own limit is 90 s: only the shortened one can end the loop below within the test's minute.
+        let pool = ActionWorkerPool(configuration: .init(
+            command: WorkerCommand(executablePath: try UsherBinary.path()), workerCount: 1,
+            limits: ActionLimits(timeLimit: .seconds(90)), grace: .milliseconds(500)))
+        await pool.start()
+        let runner = WorkerPoolActionRunner(pool: pool)
+        let event: JSONObject = ["user": ["user_id": "auth0|1"]]
+        let fast = DeployedAction(
+            actionID: "a1", name: "Fast", code: "exports.onExecutePostLogin = async (event, api) => { api.user.setAppMetadata('seen', event.user.user_id); };")
+        let ahead = await runner.runAhead(event: event, actions: [fast], timeLimit: .milliseconds(500))
+        let normal = await runner.run(event: event, actions: [fast])
+        #expect(ahead != nil && ahead == normal && normal.appMetadataChanges == ["seen": "auth0|1"])
+        // What the Action decided stands, failures included…
+        let throwing = DeployedAction(actionID: "a2", name: "Throws", code: "exports.onExecutePostLogin = async () => { throw new Error('no'); };")
+        #expect(await runner.runAhead(event: event, actions: [throwing], timeLimit: .milliseconds(500))?.failure?.contains("no") == true)
+        // …but running out of the short time says nothing about the real run: declined.
+        let loop = DeployedAction(actionID: "a3", name: "Loop", code: "exports.onExecutePostLogin = async () => { while (true) {} };")
+        #expect(await runner.runAhead(event: event, actions: [loop], timeLimit: .milliseconds(200)) == nil)
+
+        // The only worker busy: declined at once, nothing queued behind the real execution.
+        let slow = DeployedAction(
+            actionID: "a4", name: "Slow", code: "exports.onExecutePostLogin = async () => { const end = Date.now() + 1500; while (Date.now() < end) {} };")
+        let busy = Task { await runner.run(event: event, actions: [slow]) }
+        while await pool.statistics().busyWorkerPIDs.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await runner.runAhead(event: event, actions: [fast], timeLimit: .milliseconds(500)) == nil)
+        let stats = await pool.statistics()
+        #expect(stats.queuedExecutions == 0 && stats.busyWorkerPIDs.count == 1)
+        #expect(await busy.value.failure == nil)
+        await pool.shutdown()
+    }
 }

@@ -82,8 +82,18 @@ public struct ActionSyntaxError: Sendable, Equatable {
 public protocol PostLoginActionRunner: Sendable {
     /// Runs `actions` in order with Auth0's post-login `event` (without `secrets`; each Action gets its own).
     func run(event: JSONObject, actions: [DeployedAction]) async -> PostLoginOutcome
+    /// Runs `actions` ahead of need — while the login's password is still being checked — when that is cheap right
+    /// now (a worker is free) and under `timeLimit`. nil when declined, or when the result does not stand for a
+    /// real run (it ran out of the shortened time, the worker died); the caller then uses `run` once the Actions
+    /// are certainly needed.
+    func runAhead(event: JSONObject, actions: [DeployedAction], timeLimit: Duration) async -> PostLoginOutcome?
     /// Syntax errors of `code` (empty when it parses).
     func syntaxErrors(in code: String) -> [ActionSyntaxError]
+}
+
+extension PostLoginActionRunner {
+    /// Runners that cannot run ahead cheaply decline.
+    public func runAhead(event: JSONObject, actions: [DeployedAction], timeLimit: Duration) async -> PostLoginOutcome? { nil }
 }
 
 /// A runner for deployments with no JavaScript engine wired (tests of other features): runs nothing and says so.

@@ -29,6 +29,40 @@ public enum AuthenticationFailure: Error, Sendable, Equatable {
     case tooManyAttempts
 }
 
+/// What a login's post-login Actions are told besides the user: the application, the protocol and the request.
+public struct PostLoginContext: Sendable {
+    public var client: Client
+    /// `event.transaction.protocol`: `oauth2-password`, `oidc-basic-profile`…
+    public var flow: String
+    public var scope: String
+    public var audience: String?
+    public var redirectURI: String?
+    public var state: String?
+    public var ip: String?
+    public var userAgent: String?
+
+    public init(client: Client, flow: String, scope: String, audience: String?, redirectURI: String?, state: String?, ip: String?,
+                userAgent: String?) {
+        self.client = client
+        self.flow = flow
+        self.scope = scope
+        self.audience = audience
+        self.redirectURI = redirectURI
+        self.state = state
+        self.ip = ip
+        self.userAgent = userAgent
+    }
+}
+
+/// A user whose password was right.
+public struct Authentication: Sendable {
+    public var user: User
+    public var connection: Connection
+    /// The post-login Actions, run while the password was checked (see `LoginService.authenticate`); nil when they
+    /// were not, and `finishLogin` runs them.
+    public var actionsRunAhead: Task<PostLoginOutcome?, Never>?
+}
+
 /// A login that passed the password check and the post-login Actions.
 public struct CompletedLogin: Sendable {
     public var user: User
@@ -167,10 +201,22 @@ public final class LoginService: Sendable {
         return hash
     }
 
+    /// How long Actions run ahead of the password check may take (see `authenticate`): about one bcrypt verification,
+    /// so that a wrong password cannot make a worker spend much more than the hash already costs.
+    public static let actionsRunAheadTimeLimit: Duration = .milliseconds(250)
+
     /// Checks an email and password against a database connection, with Auth0's brute-force protection
     /// (threshold failures per identifier per IP block that pair; a password reset lifts it).
+    ///
+    /// With `actionsContext`, the post-login Actions start while the password is verified, so that a login does
+    /// not wait for them after the hash. That is invisible to them: an Action is a function of its event (no
+    /// network, no storage; its changes are applied only by `finishLogin`), and the event is built from the same
+    /// user record either way. Its result is dropped when the password is wrong. To keep that from costing more
+    /// than the hash an attacker already makes us compute, a run ahead only starts when a worker is free, never
+    /// queues, and gets `actionsRunAheadTimeLimit`; past it, the Actions run again normally after the check.
     public func authenticate(identifier rawIdentifier: String, password: String, connection connectionName: String?, clientID: String?,
-                             ip: String?, userAgent: String?) async throws -> Result<(User, Connection), AuthenticationFailure> {
+                             ip: String?, userAgent: String?, actionsContext: PostLoginContext? = nil) async throws
+        -> Result<Authentication, AuthenticationFailure> {
         let identifier = rawIdentifier.trimmingCharacters(in: .whitespaces).lowercased()
         let connection = try await store.connection(name: connectionName ?? Connection.defaultDatabaseName)
         let key = bruteForceKey(identifier, ip: ip)
@@ -184,8 +230,13 @@ public final class LoginService: Sendable {
         let user: User? = if let connection, !identifier.isEmpty { try await store.user(connection: connection.name, email: identifier) } else { nil }
         let hash: String
         if let existing = user?.passwordHash { hash = existing } else { hash = try await timingHash() }
+        var ahead: Task<PostLoginOutcome?, Never>?
+        if let actionsContext, let user, let connection, user.passwordHash != nil, !user.blocked {
+            ahead = Task { await self.runActionsAhead(user: user, connection: connection, context: actionsContext) }
+        }
         let matches = await hasher.verify(password, hash: hash) && user?.passwordHash != nil
         guard let user, let connection, matches else {
+            ahead?.cancel()
             try await log(.failedLogin, "Wrong email or password.", user: user, identifier: identifier, clientID: clientID, connection: connection, ip: ip,
                           userAgent: userAgent)
             if protected {
@@ -204,7 +255,16 @@ public final class LoginService: Sendable {
             return .failure(.userBlocked)
         }
         if protected { try await store.clearLoginFailures(key: key) }
-        return .success((user, connection))
+        return .success(Authentication(user: user, connection: connection, actionsRunAhead: ahead))
+    }
+
+    /// The bound post-login Actions run by `runner.runAhead`; nil when there are none to run, it declined, or the
+    /// bindings could not be read (the normal run then reports that).
+    func runActionsAhead(user: User, connection: Connection, context: PostLoginContext) async -> PostLoginOutcome? {
+        guard let actions = try? await boundActions() else { return nil }
+        if actions.isEmpty { return PostLoginOutcome() }
+        return await runner.runAhead(event: postLoginEvent(user: user, connection: connection, context: context), actions: actions,
+                                     timeLimit: Self.actionsRunAheadTimeLimit)
     }
 
     /// Emails the `blocked_account` template; its `url` is a password-change link, since a reset lifts the block.
@@ -218,15 +278,20 @@ public final class LoginService: Sendable {
 
     // MARK: after the password check
 
-    /// Runs the bound post-login Actions, applies their metadata changes once, counts the login and logs it.
-    public func finishLogin(user: User, client: Client, connection: Connection, protocol flow: String, scope: String, audience: String?,
-                            redirectURI: String?, state: String?, ip: String?, userAgent: String?) async throws -> Result<CompletedLogin, LoginStop> {
-        let actions = try await boundActions()
-        var outcome = PostLoginOutcome()
-        if !actions.isEmpty {
-            let event = postLoginEvent(user: user, client: client, connection: connection, protocol: flow, scope: scope, audience: audience,
-                                       redirectURI: redirectURI, state: state, ip: ip, userAgent: userAgent)
-            outcome = await runner.run(event: event, actions: actions)
+    /// Runs the bound post-login Actions (or takes what they decided when run ahead, see `authenticate`), applies their
+    /// metadata changes once, counts the login and logs it.
+    public func finishLogin(user: User, connection: Connection, context: PostLoginContext, actionsRunAhead: Task<PostLoginOutcome?, Never>? = nil)
+        async throws -> Result<CompletedLogin, LoginStop> {
+        let client = context.client
+        let ip = context.ip
+        let userAgent = context.userAgent
+        let outcome: PostLoginOutcome
+        if let ranAhead = await actionsRunAhead?.value {
+            outcome = ranAhead
+        } else {
+            let actions = try await boundActions()
+            outcome = actions.isEmpty
+                ? PostLoginOutcome() : await runner.run(event: postLoginEvent(user: user, connection: connection, context: context), actions: actions)
         }
         let now = clock.now
         let stop: LoginStop? = outcome.failure.map { .actionFailed($0) } ?? outcome.denied.map { .denied($0.reason) }
@@ -281,8 +346,9 @@ public final class LoginService: Sendable {
     }
 
     /// Auth0's post-login `event` (without `secrets`, which each Action gets on its own).
-    func postLoginEvent(user: User, client: Client, connection: Connection, protocol flow: String, scope: String, audience: String?,
-                        redirectURI: String?, state: String?, ip: String?, userAgent: String?) -> JSONObject {
+    func postLoginEvent(user: User, connection: Connection, context: PostLoginContext) -> JSONObject {
+        let (client, flow, scope, audience) = (context.client, context.flow, context.scope, context.audience)
+        let (redirectURI, state, ip, userAgent) = (context.redirectURI, context.state, context.ip, context.userAgent)
         var profile = user.managementJSON
         profile["logins_count"] = nil
         profile["last_login"] = nil
@@ -444,14 +510,17 @@ public final class LoginService: Sendable {
             throw Self.oauth(.forbidden, "access_denied", "Tokens for the Management API are issued to applications only (client credentials)")
         }
         let scope = scope.flatMap { $0.isEmpty ? nil : $0 } ?? "openid"
-        switch try await authenticate(identifier: username, password: password, connection: realm, clientID: client.clientID, ip: ip, userAgent: userAgent) {
+        let context = PostLoginContext(client: client, flow: "oauth2-password", scope: scope, audience: audience, redirectURI: nil, state: nil, ip: ip,
+                                       userAgent: userAgent)
+        switch try await authenticate(identifier: username, password: password, connection: realm, clientID: client.clientID, ip: ip, userAgent: userAgent,
+                                      actionsContext: context) {
         case .failure(.wrongCredentials): throw Self.oauth(.forbidden, "invalid_grant", "Wrong email or password.")
         case .failure(.userBlocked): throw Self.oauth(.unauthorized, "unauthorized", "user is blocked")
         case .failure(.tooManyAttempts):
             throw Self.oauth(.rateLimited, "too_many_attempts", "Your account has been blocked after multiple consecutive login attempts.")
-        case .success(let (user, connection)):
-            switch try await finishLogin(user: user, client: client, connection: connection, protocol: "oauth2-password", scope: scope, audience: audience,
-                                         redirectURI: nil, state: nil, ip: ip, userAgent: userAgent) {
+        case .success(let authentication):
+            switch try await finishLogin(user: authentication.user, connection: authentication.connection, context: context,
+                                         actionsRunAhead: authentication.actionsRunAhead) {
             case .failure(.denied(let reason)): throw Self.oauth(.forbidden, "access_denied", reason)
             case .failure(.actionFailed(let message)): throw Self.oauth(.forbidden, "access_denied", "The login failed in a post-login Action: \(message)")
             case .success(let login):

@@ -63,14 +63,21 @@ extension HostedPagesController {
         }
     }
 
+    /// What the post-login Actions of this authorization request are told besides the user.
+    func actionsContext(_ authorization: AuthorizationRequest, client: Client, request: Request, context: UsherRequestContext) -> PostLoginContext {
+        PostLoginContext(client: client, flow: "oidc-basic-profile", scope: authorization.scope, audience: authorization.audience,
+                         redirectURI: authorization.redirectURI, state: authorization.state, ip: context.clientAddress,
+                         userAgent: request.headers[.userAgent])
+    }
+
     /// After a successful password check or with a live session: Actions, then the code back to the application.
     func finish(user: User, connection: Connection, client: Client, authorization: AuthorizationRequest, request: Request, context: UsherRequestContext,
-                newSession: String?) async throws -> Response {
+                newSession: String?, actionsRunAhead: Task<PostLoginOutcome?, Never>? = nil) async throws -> Response {
         let login = services.login
         let cookies = newSession.map { [sessionCookieHeader($0)] } ?? []
-        switch try await login.finishLogin(user: user, client: client, connection: connection, protocol: "oidc-basic-profile", scope: authorization.scope,
-                                           audience: authorization.audience, redirectURI: authorization.redirectURI, state: authorization.state,
-                                           ip: context.clientAddress, userAgent: request.headers[.userAgent]) {
+        switch try await login.finishLogin(user: user, connection: connection,
+                                           context: actionsContext(authorization, client: client, request: request, context: context),
+                                           actionsRunAhead: actionsRunAhead) {
         case .failure(.denied(let reason)):
             return redirect(authorization.redirect([("error", "access_denied"), ("error_description", reason)]), cookies: cookies)
         case .failure(.actionFailed(let message)):
@@ -158,7 +165,8 @@ extension HostedPagesController {
         }
         let login = services.login
         switch try await login.authenticate(identifier: username, password: fields["password"] ?? "", connection: authorization.connection,
-                                            clientID: client.clientID, ip: context.clientAddress, userAgent: request.headers[.userAgent]) {
+                                            clientID: client.clientID, ip: context.clientAddress, userAgent: request.headers[.userAgent],
+                                            actionsContext: actionsContext(authorization, client: client, request: request, context: context)) {
         case .failure(.wrongCredentials):
             return try await loginPage(request, state: state, authorization: authorization, client: client, username: username,
                                        errors: ["Wrong email or password."], status: .unauthorized)
@@ -168,10 +176,10 @@ extension HostedPagesController {
             ], status: .tooManyRequests)
         case .failure(.userBlocked):
             return redirect(authorization.redirect([("error", "unauthorized"), ("error_description", "user is blocked")]))
-        case .success(let (user, connection)):
-            let session = try await login.createSession(for: user, ip: context.clientAddress, userAgent: request.headers[.userAgent])
-            return try await finish(user: user, connection: connection, client: client, authorization: authorization, request: request, context: context,
-                                    newSession: session)
+        case .success(let authentication):
+            let session = try await login.createSession(for: authentication.user, ip: context.clientAddress, userAgent: request.headers[.userAgent])
+            return try await finish(user: authentication.user, connection: authentication.connection, client: client, authorization: authorization,
+                                    request: request, context: context, newSession: session, actionsRunAhead: authentication.actionsRunAhead)
         }
     }
 
