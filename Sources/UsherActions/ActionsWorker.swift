@@ -16,6 +16,10 @@ import Darwin
 /// stopped or is shutting it down) and after an execution that hit the memory limit (RSS rarely shrinks
 /// back, so a fresh process is the reliable way to return to baseline).
 public enum ActionsWorker {
+    /// How long the worker stays out of the way after an answer before preparing the next context, when requests come
+    /// seldom enough for that (see the end of `run`).
+    static let prewarmDelayMilliseconds: Int32 = 2
+
     /// Runs the worker loop until stdin closes; returns the process exit status.
     ///
     /// - Parameters:
@@ -50,6 +54,7 @@ public enum ActionsWorker {
 
         guard send(WorkerResponse(id: 0, ready: true, residentBytes: baseline)) else { return 1 }
         var channel = LineChannel(readFD: input.fileDescriptor)
+        var answeredAt: UInt64 = 0
         while true {
             let line: [UInt8]
             switch channel.nextLine() {
@@ -62,6 +67,7 @@ public enum ActionsWorker {
                 line = bytes
             }
             guard !line.isEmpty else { continue }
+            let idleBefore = monotonicNanoseconds() &- answeredAt
             let request: WorkerRequest
             do {
                 request = try line.withUnsafeBufferPointer { try WorkerRequest(line: $0) }
@@ -81,8 +87,14 @@ public enum ActionsWorker {
                     "recycling worker process", metadata: ["rss": "\(resident)", "baseline": "\(baseline)"])
                 return 0
             }
-            // Pay for the next context while idle, not on the next login's critical path.
-            engine.prewarm()
+            answeredAt = monotonicNanoseconds()
+            // Pay for the next context while idle, not on the next login's critical path, and, when requests come
+            // seldom, not at once either: right after an answer the server finishes that login (tokens, its write), and
+            // on a small machine a context built at that moment takes a core from it (measured: about 0.5 ms of a
+            // login on 2 cores). A request arriving meanwhile makes its own context. When requests come close together
+            // the worker would rarely get to prepare one that way, so it prepares at once.
+            let seldom = idleBefore > 4 * UInt64(prewarmDelayMilliseconds) * 1_000_000
+            if !seldom || !channel.awaitInput(milliseconds: prewarmDelayMilliseconds) { engine.prewarm() }
         }
     }
 }

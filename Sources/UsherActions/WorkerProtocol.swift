@@ -321,6 +321,18 @@ struct LineChannel {
         }
     }
 
+    /// Waits up to `milliseconds` for input: true as soon as there is something to read (or already buffered, or the
+    /// peer closed), false when the time passed without any.
+    mutating func awaitInput(milliseconds: Int32) -> Bool {
+        if !buffer.isEmpty { return true }
+        var descriptor = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            return ready != 0
+        }
+    }
+
     /// Writes all of `bytes`; false when the peer is gone.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in

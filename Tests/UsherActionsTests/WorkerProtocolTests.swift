@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import UsherActions
@@ -48,5 +49,30 @@ import Testing
         #expect(decoded.recycle)
         #expect(decoded.residentBytes == 50 << 20)
         #expect(decoded.result == result)
+    }
+
+    /// The worker waits a moment for the next request before preparing a context: the wait must end on input, on a
+    /// closed pipe and on a line already buffered, and only time out when nothing came.
+    @Test func awaitInputEndsOnInputOrTimesOut() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        var channel = LineChannel(readFD: fds[0])
+        var ready = channel.awaitInput(milliseconds: 5)
+        #expect(!ready)
+        #expect(LineChannel.writeAll(fds[1], Array("one\ntwo\n".utf8)))
+        ready = channel.awaitInput(milliseconds: 5000)
+        #expect(ready)
+        guard case .line(let first) = channel.nextLine() else { Issue.record("no line"); return }
+        #expect(first == Array("one".utf8))
+        // "two" is buffered now: no wait, though the pipe itself is empty.
+        ready = channel.awaitInput(milliseconds: 5000)
+        #expect(ready)
+        guard case .line(let second) = channel.nextLine() else { Issue.record("no second line"); return }
+        #expect(second == Array("two".utf8))
+        close(fds[1])
+        ready = channel.awaitInput(milliseconds: 5000)
+        #expect(ready)
+        guard case .endOfFile = channel.nextLine() else { Issue.record("no end of file"); return }
     }
 }

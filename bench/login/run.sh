@@ -13,8 +13,14 @@
 #   (a) no Action bound
 #   (b) the invitation guide's post-login Action bound (created, deployed and bound through the Management API);
 #       skipped with a note while the server has no Actions API (POST /api/v2/actions/actions answers 404)
+#   (f) what the Action adds to one login: bench/login/alternate.py logs in over 1 connection in blocks without and
+#       with the binding, alternated (ALTERNATE_PAIRS_SLOW pairs of ALTERNATE_BLOCK_SLOW logins), and reports the median
+#       of the per-pair p50 differences. Runs seconds apart drift by ±2 ms on this machine; neighbouring blocks do not.
+#       Logins start their Actions while the password is verified, so at cost 10 the hash hides the execution;
+#       (f) is repeated at --bcrypt-cost $SPLIT_COST, where the hash (≈1.5 ms) is too short to hide it.
 #   (c) one Action execution by itself: .build/release/ActionsBench --iterations $ACTION_ITERATIONS, when built
-#       (ACTIONS_BENCH=path to use another); its pool round trip is what a login pays per Action
+#       (ACTIONS_BENCH=path to use another): its pool round trip back to back, then again with ACTION_PACE_MS of idle
+#       time before each execution, as a worker sees between logins (memory gone cold costs 2-3x here)
 #   (e) (a) again on a second usher at --bcrypt-cost $SPLIT_COST (default 4; 0 skips): the CPU difference per login is
 #       Usher's own bcrypt work (2^cost rounds), so the hash and everything else are separated inside Usher itself
 #   (d) the reference: one bcrypt verification at the same cost, pyca/bcrypt (PyPI, bench/login/.venv), 1 and 2
@@ -39,7 +45,12 @@ BCRYPT_COST=${BCRYPT_COST:-10}
 BCRYPT_SECONDS=${BCRYPT_SECONDS:-6}
 ACTION_ITERATIONS=${ACTION_ITERATIONS:-5000}
 SPLIT_COST=${SPLIT_COST:-4}
-ACTION_ROUNDS=${ACTION_ROUNDS:-3}
+ALTERNATE_BLOCK_SLOW=${ALTERNATE_BLOCK_SLOW:-20}
+ALTERNATE_PAIRS_SLOW=${ALTERNATE_PAIRS_SLOW:-40}
+ALTERNATE_BLOCK_FAST=${ALTERNATE_BLOCK_FAST:-50}
+ALTERNATE_PAIRS_FAST=${ALTERNATE_PAIRS_FAST:-30}
+ACTION_PACE_MS=${ACTION_PACE_MS:-8}
+ACTION_PACED_ITERATIONS=${ACTION_PACED_ITERATIONS:-1000}
 
 for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh bench)" >&2; exit 1; }
@@ -183,7 +194,17 @@ else:
     call(f"/api/v2/actions/actions/{action['id']}/deploy")
 call("/api/v2/actions/triggers/post-login/bindings",
      {"bindings": [{"ref": {"type": "action_id", "value": action["id"]}, "display_name": "Clear needsInvitation"}]}, "PATCH")
+print(action["id"])
 PY
+}
+alternate() { # alternate LABEL BLOCK PAIRS: logins in alternating blocks without / with the Action (alternate.py), 1 connection
+  local label=$1 out
+  out=$(BASE="$base" TOKEN="$mgmt_token" ACTION_ID="$action_id" CLIENT_ID="$client_id" CLIENT_SECRET="$client_secret" USERS="$USERS" \
+    BLOCK="$2" PAIRS="$3" python3 "$here/alternate.py")
+  echo "$label $out" >> "$work/alternated"
+  read -r pairs logins without with difference low high <<< "$out"
+  printf "%-26s %6s pairs of %3s-login blocks   p50 without %7s ms   with %7s ms   difference (median of pairs) %+.2f ms (95 %% CI %+.2f to %+.2f)\n" \
+    "$label" "$pairs" "$2" "$without" "$with" "$difference" "$low" "$high"
 }
 
 start_usher "$BCRYPT_COST"
@@ -201,9 +222,12 @@ if [ "$status" = 404 ]; then
   action_note="(b) skipped: this usher has no Actions Management API (POST /api/v2/actions/actions answers 404)"
   echo "$action_note"
 else
-  bind_seed_action on
+  action_id=$(bind_seed_action on)
   measure "(b) seed action bound" 1
   measure "(b) seed action bound" "$CONNECTIONS"
+  # (f) what the Action adds to one login, measured where drift cannot pass for it: blocks of logins without and with
+  # the binding, alternated within a fraction of a second to a few seconds (bench/login/alternate.py).
+  alternate "(f) cost $BCRYPT_COST alternated" "$ALTERNATE_BLOCK_SLOW" "$ALTERNATE_PAIRS_SLOW"
 fi
 stop_pid "$usher_pid"
 
@@ -212,16 +236,11 @@ stop_pid "$usher_pid"
 if [ "$SPLIT_COST" != 0 ]; then
   start_usher "$SPLIT_COST"
   measure "(e) bcrypt cost $SPLIT_COST" "$CONNECTIONS"
-  # (f) what the Action adds to one login, where the hash does not drown it: at cost $SPLIT_COST a login takes a few
-  # milliseconds, so the difference between (b) and (a) at cost $BCRYPT_COST (±2 ms of noise on 70 ms) becomes
-  # measurable. Without and with the Action, alternated $ACTION_ROUNDS times on the same server, 1 connection.
+  # (f) again where the hash is short: at cost $SPLIT_COST a login takes a few milliseconds and the hash (about 1.5 ms)
+  # can no longer hide the Action, which runs while the password is verified.
   if [ -z "$action_note" ]; then
-    for round in $(seq "$ACTION_ROUNDS"); do
-      bind_seed_action off
-      measure "(f) cost $SPLIT_COST, no action" 1
-      bind_seed_action on
-      measure "(f) cost $SPLIT_COST, action bound" 1
-    done
+    action_id=$(bind_seed_action on)
+    alternate "(f) cost $SPLIT_COST alternated" "$ALTERNATE_BLOCK_FAST" "$ALTERNATE_PAIRS_FAST"
   fi
   stop_pid "$usher_pid"
 fi
@@ -233,6 +252,11 @@ if [ -x "$actions_bench" ]; then
   echo "==> (c) $actions_bench --iterations $ACTION_ITERATIONS"
   "$actions_bench" --iterations "$ACTION_ITERATIONS" --binary "$usher_bin" | tee "$work/actionsbench.txt"
   action_p50_us=$(awk '/pool round trip, 1 in flight/ { for (i = 1; i <= NF; i++) if ($i == "p50") { print $(i+1); exit } }' "$work/actionsbench.txt")
+  # The same with the idle time a login leaves between two executions of one worker: what an execution costs cold.
+  echo "==> (c) paced: $actions_bench --iterations $ACTION_PACED_ITERATIONS --pace-ms $ACTION_PACE_MS"
+  "$actions_bench" --iterations "$ACTION_PACED_ITERATIONS" --pace-ms "$ACTION_PACE_MS" --binary "$usher_bin" \
+    | grep -v "in flight  " | grep -v "throughput" | tee "$work/actionsbench-paced.txt"
+  action_paced_p50_us=$(awk '/pool round trip, 1 in flight/ { for (i = 1; i <= NF; i++) if ($i == "p50") { print $(i+1); exit } }' "$work/actionsbench-paced.txt")
 else
   echo "(c) skipped: no ActionsBench at $actions_bench (swift build -c release --product ActionsBench)"
 fi
@@ -247,20 +271,21 @@ while read -r threads rate ms cpu; do printf "%-26s %12s %18s %14s\n" "$threads 
 # ---- shares
 echo
 echo "==> shares (cores: $(nproc))"
-awk -v cores="$(nproc)" -v conns="$CONNECTIONS" -v cost="$BCRYPT_COST" -v splitcost="$SPLIT_COST" -v action_us="$action_p50_us" -v note="$action_note" '
+: >> "$work/alternated"
+awk -v cores="$(nproc)" -v conns="$CONNECTIONS" -v cost="$BCRYPT_COST" -v splitcost="$SPLIT_COST" -v action_us="$action_p50_us" \
+    -v action_paced_us="${action_paced_p50_us:-}" -v pace="$ACTION_PACE_MS" -v note="$action_note" '
   FILENAME ~ /bcrypt$/ { rate[$1] = $2; ms[$1] = $3; cpu[$1] = $4; next }
+  FILENAME ~ /alternated$/ {
+    # "(f) cost C alternated" then: pairs logins p50-without p50-with median-difference ci-low ci-high
+    if (NF >= 7) { c = $3; apairs[c] = $(NF-6); awithout[c] = $(NF-4); awith[c] = $(NF-3); adiff[c] = $(NF-2); alow[c] = $(NF-1); ahigh[c] = $NF }
+    next
+  }
   {
     # scenario names contain spaces: the last seven fields are conns rps p50 p90 p99 cpu non2xx
     c = $(NF-6); key = substr($1, 2, 1) "-" (c == 1 ? "1" : "n")
-    if (key == "f-1") { key = ($0 ~ /action bound/ ? "f-with" : "f-without"); fp50[key] = fp50[key] " " $(NF-4); fcpu[key] += $(NF-1); fn[key]++ }
     rps[key] = $(NF-5); p50[key] = $(NF-4); lcpu[key] = $(NF-1); bad[key] = $NF
   }
   function pct(x) { return sprintf("%+.1f %%", 100 * x) }
-  function median(list,    n, v, i, j, t) {
-    n = split(list, v, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
-    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-  }
   END {
     hash1 = ms[1]; hashcpu = cpu[1]; hashrate = rate[2]
     print "CPU time (independent of other load on the machine):"
@@ -280,17 +305,20 @@ awk -v cores="$(nproc)" -v conns="$CONNECTIONS" -v cost="$BCRYPT_COST" -v splitc
       printf "  one login alone (1 connection):     p50 %.1f ms, bcrypt %.1f ms of it = %.0f %% (%.1f ms, %s on top)\n", p50["a-1"], hash1, 100 * hash1 / p50["a-1"], p50["a-1"] - hash1, pct((p50["a-1"] - hash1) / hash1)
     if (rps["a-n"] > 0 && hashrate > 0)
       printf "  at saturation (%d connections):      %.1f logins/s vs %.1f bcrypt verifies/s on 2 threads = %.0f %% (%s on top)\n", conns, rps["a-n"], hashrate, 100 * rps["a-n"] / hashrate, pct(hashrate / rps["a-n"] - 1)
-    if ("b-1" in p50) {
-      d = p50["b-1"] - p50["a-1"]
-      printf "  what the Action adds per login:     p50 %+.2f ms at 1 connection (target < 1 ms) %s\n", d, (d < 1 ? "OK" : "ABOVE TARGET")
+    if ("b-1" in p50)
+      printf "  (b) minus (a), 1 connection:        p50 %+.2f ms (two runs minutes apart: drift of ±2 ms, see (f))\n", p50["b-1"] - p50["a-1"]
+    if (cost in adiff) {
+      d = adiff[cost]
+      printf "  what the Action adds per login:     p50 %+.2f ms at bcrypt cost %d (95 %% CI %+.2f to %+.2f; median over %d alternated pairs of blocks; target < 1 ms) %s\n", d, cost, alow[cost], ahigh[cost], apairs[cost], (d < 1 ? "OK" : "ABOVE TARGET")
     } else if (note != "") {
       print "what the Action adds per login: not measured; " note
     }
-    if (fn["f-with"] > 0 && fn["f-without"] > 0) {
-      w = median(fp50["f-with"]); wo = median(fp50["f-without"]); d = w - wo
-      printf "  what the Action adds per login at bcrypt cost %d (rounds alternated: %d): p50 %.2f vs %.2f ms = %+.2f ms (medians of p50s; target < 1 ms) %s; CPU %+.2f ms\n", splitcost, fn["f-with"], w, wo, d, (d < 1 ? "OK" : "ABOVE TARGET"), fcpu["f-with"] / fn["f-with"] - fcpu["f-without"] / fn["f-without"]
-    }
+    if (splitcost in adiff)
+      printf "  the same at bcrypt cost %d:          p50 %+.2f ms (95 %% CI %+.2f to %+.2f): the 1.5 ms hash no longer hides the execution, and both cores are busy\n", splitcost, adiff[splitcost], alow[splitcost], ahigh[splitcost]
     if (action_us != "")
-      printf "one Action execution by itself (ActionsBench pool round trip p50): %.3f ms (target < 1 ms) %s\n", action_us / 1000, (action_us < 1000 ? "OK" : "ABOVE TARGET")
+      printf "one Action execution by itself (ActionsBench pool round trip p50): %.3f ms back to back (target < 1 ms) %s", action_us / 1000, (action_us < 1000 ? "OK" : "ABOVE TARGET")
+    if (action_paced_us != "")
+      printf "; %.3f ms with %d ms idle before each, as between logins", action_paced_us / 1000, pace
+    if (action_us != "") printf "\n"
     for (k in bad) if (bad[k] > 0) printf "WARNING: %s non-2xx answers in run %s: the figures do not measure logins\n", bad[k], k
-  }' "$work/bcrypt" "$results"
+  }' "$work/bcrypt" "$work/alternated" "$results"
