@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UsherActions
 import UsherCore
 
@@ -10,6 +11,9 @@ import UsherCore
 /// anything, and reports that Actions cannot run here.
 public struct WorkerPoolActionRunner: PostLoginActionRunner {
     public let pool: ActionWorkerPool?
+    /// Actions (by id and code) that ran out of a run ahead's time: they are not run ahead again, since every login
+    /// would pay for a run that cannot finish, then the real one.
+    private let tooSlowToRunAhead = SlowActions()
 
     public init(pool: ActionWorkerPool?) { self.pool = pool }
 
@@ -22,14 +26,17 @@ public struct WorkerPoolActionRunner: PostLoginActionRunner {
     }
 
     public func runAhead(event: JSONObject, actions: [DeployedAction], timeLimit: Duration) async -> PostLoginOutcome? {
-        guard !actions.isEmpty, let pool else { return nil }
+        guard !actions.isEmpty, let pool, !tooSlowToRunAhead.containsAny(of: actions) else { return nil }
         guard let result = await pool.executeIfIdle(Self.request(event: event, actions: actions), timeLimit: timeLimit) else { return nil }
         // Only what the Actions decided stands for a real run; a limit hit under the shortened time or a worker lost
         // says nothing about how the real run would end.
         switch result.failure?.kind {
         case nil, .thrown?, .compile?, .notSettled?, .invalidAction?:
             return Self.outcome(result, actions: actions)
-        case .timeout?, .memoryLimit?, .workerCrashed?, .unavailable?, .internalError?:
+        case .timeout?:
+            tooSlowToRunAhead.insert(actions)
+            return nil
+        case .memoryLimit?, .workerCrashed?, .unavailable?, .internalError?:
             return nil
         }
     }
@@ -63,6 +70,26 @@ public struct WorkerPoolActionRunner: PostLoginActionRunner {
             outcome.durations.append((report.actionName, report.durationMicroseconds))
         }
         return outcome
+    }
+}
+
+/// Deployed Actions (id and code) remembered as too slow to run ahead of the password check.
+final class SlowActions: Sendable {
+    private let keys = Mutex<Set<String>>([])
+    /// More than this and the memory starts over (a tenant has a handful of Actions).
+    static let capacity = 1_024
+
+    private static func key(_ action: DeployedAction) -> String { action.actionID + "\u{0}" + action.code }
+
+    func containsAny(of actions: [DeployedAction]) -> Bool {
+        keys.withLock { keys in !keys.isEmpty && actions.contains { keys.contains(Self.key($0)) } }
+    }
+
+    func insert(_ actions: [DeployedAction]) {
+        keys.withLock { keys in
+            if keys.count >= Self.capacity { keys.removeAll() }
+            for action in actions { keys.insert(Self.key(action)) }
+        }
     }
 }
 

@@ -52,7 +52,12 @@ struct WorkerPoolActionRunnerTests {
         #expect(await runner.runAhead(event: event, actions: [throwing], timeLimit: .milliseconds(500))?.failure?.contains("no") == true)
         // …but running out of the short time says nothing about the real run: declined.
         let loop = DeployedAction(actionID: "a3", name: "Loop", code: "exports.onExecutePostLogin = async () => { while (true) {} };")
+        let before = await pool.statistics().completedExecutions
         #expect(await runner.runAhead(event: event, actions: [loop], timeLimit: .milliseconds(200)) == nil)
+        // Remembered: it is not run ahead again (every login would pay for a run that cannot finish).
+        #expect(await runner.runAhead(event: event, actions: [fast, loop], timeLimit: .milliseconds(200)) == nil)
+        #expect(await pool.statistics().completedExecutions == before + 1)
+        #expect(await runner.runAhead(event: event, actions: [fast], timeLimit: .milliseconds(500)) != nil)
 
         // The only worker busy: declined at once, nothing queued behind the real execution.
         let slow = DeployedAction(
