@@ -11,8 +11,8 @@ import UsherCore
 /// anything, and reports that Actions cannot run here.
 public struct WorkerPoolActionRunner: PostLoginActionRunner {
     public let pool: ActionWorkerPool?
-    /// Actions (by id and code) that ran out of a run ahead's time: they are not run ahead again, since every login
-    /// would pay for a run that cannot finish, then the real one.
+    /// Actions (by id and code) that ran out of a run ahead's time or memory: they are not run ahead again, since every
+    /// login would pay for a run that cannot finish, then the real one.
     private let tooSlowToRunAhead = SlowActions()
 
     public init(pool: ActionWorkerPool?) { self.pool = pool }
@@ -33,10 +33,11 @@ public struct WorkerPoolActionRunner: PostLoginActionRunner {
         switch result.failure?.kind {
         case nil, .thrown?, .compile?, .notSettled?, .invalidAction?:
             return Self.outcome(result, actions: actions)
-        case .timeout?:
+        case .timeout?, .memoryLimit?:
+            // Either would most likely happen again: remembered, so later logins do not pay for it twice.
             tooSlowToRunAhead.insert(actions)
             return nil
-        case .memoryLimit?, .workerCrashed?, .unavailable?, .internalError?:
+        case .workerCrashed?, .unavailable?, .internalError?:
             return nil
         }
     }
@@ -73,7 +74,7 @@ public struct WorkerPoolActionRunner: PostLoginActionRunner {
     }
 }
 
-/// Deployed Actions (id and code) remembered as too slow to run ahead of the password check.
+/// Deployed Actions (id and code) remembered as too slow (or too big) to run ahead of the password check.
 final class SlowActions: Sendable {
     private let keys = Mutex<Set<String>>([])
     /// More than this and the memory starts over (a tenant has a handful of Actions).
