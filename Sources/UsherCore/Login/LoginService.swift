@@ -201,8 +201,8 @@ public final class LoginService: Sendable {
         return hash
     }
 
-    /// How long Actions run ahead of the password check may take (see `authenticate`): about one bcrypt verification,
-    /// so that a wrong password cannot make a worker spend much more than the hash already costs.
+    /// How long Actions run ahead of the password check may take (see `authenticate`): a few bcrypt verifications'
+    /// worth, so that a wrong password costs a worker little more than the hash it already costs us.
     public static let actionsRunAheadTimeLimit: Duration = .milliseconds(250)
 
     /// Checks an email and password against a database connection, with Auth0's brute-force protection
@@ -213,7 +213,8 @@ public final class LoginService: Sendable {
     /// network, no storage; its changes are applied only by `finishLogin`), and the event is built from the same
     /// user record either way. Its result is dropped when the password is wrong. To keep that from costing more
     /// than the hash an attacker already makes us compute, a run ahead only starts when a worker is free, never
-    /// queues, and gets `actionsRunAheadTimeLimit`; past it, the Actions run again normally after the check.
+    /// queues, and gets `actionsRunAheadTimeLimit`; past it, the Actions run again normally after the check (and the
+    /// runner stops running them ahead).
     public func authenticate(identifier rawIdentifier: String, password: String, connection connectionName: String?, clientID: String?,
                              ip: String?, userAgent: String?, actionsContext: PostLoginContext? = nil) async throws
         -> Result<Authentication, AuthenticationFailure> {
