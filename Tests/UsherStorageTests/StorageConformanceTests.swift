@@ -22,28 +22,42 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
 
 /// Opens a fresh, migrated store of `kind`, runs `body`, then cleans up.
 func withStore(_ kind: StoreKind, _ body: (any UsherStore) async throws -> Void) async throws {
+    if kind == .memory { return try await body(InMemoryUsherStore()) }
+    try await withFreshProvider(kind) { provider, logger in
+        try await Migrator.migrate(provider.database, logger: logger)
+        try await body(SQLUsherStore(provider: provider))
+    }
+}
+
+/// A fresh, empty database of `kind` (SQLite or PostgreSQL) without migrations, for tests that migrate step by step.
+func withUnmigratedDatabase(_ kind: StoreKind, _ body: (any SQLDatabase) async throws -> Void) async throws {
+    if kind == .memory { return }
+    try await withFreshProvider(kind) { provider, _ in try await body(provider.database) }
+}
+
+/// A provider on a new SQLite file or a new PostgreSQL schema (each test its own, so tests run in parallel without
+/// seeing each other's rows); afterwards the provider is closed and the file removed or the schema dropped, whether
+/// `body` threw or not.
+private func withFreshProvider(_ kind: StoreKind, _ body: (SQLDatabaseProvider, Logger) async throws -> Void) async throws {
     var logger = Logger(label: "storage-tests")
     logger.logLevel = .warning
     switch kind {
     case .memory:
-        try await body(InMemoryUsherStore())
+        return
     case .sqlite:
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("usher-\(UUID().uuidString).sqlite").path
         let provider = try await SQLDatabaseProvider.open(.sqlite(path: path), logger: logger)
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
-        try await migratedStore(provider, logger: logger, body)
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        try await run(body, on: provider, logger: logger)
     case .postgres:
         let url = ProcessInfo.processInfo.environment["USHER_TEST_POSTGRES_URL"]!
-        // Each test gets its own schema so tests run in parallel without seeing each other's rows.
         let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let admin = try await SQLDatabaseProvider.open(.postgres(url: url), logger: logger)
         try await admin.database.raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
         let separator = url.contains("?") ? "&" : "?"
         let provider = try await SQLDatabaseProvider.open(.postgres(url: url + separator + "search_path=\(schema)"), logger: logger)
         do {
-            try await migratedStore(provider, logger: logger, body)
+            try await run(body, on: provider, logger: logger)
         } catch {
             try? await admin.database.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
             try? await admin.close()
@@ -54,47 +68,10 @@ func withStore(_ kind: StoreKind, _ body: (any UsherStore) async throws -> Void)
     }
 }
 
-/// A fresh, empty database of `kind` (SQLite or PostgreSQL) without migrations, for tests that migrate step by step.
-func withUnmigratedDatabase(_ kind: StoreKind, _ body: (any SQLDatabase) async throws -> Void) async throws {
-    var logger = Logger(label: "storage-tests")
-    logger.logLevel = .warning
-    switch kind {
-    case .memory:
-        return
-    case .sqlite:
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("usher-\(UUID().uuidString).sqlite").path
-        let provider = try await SQLDatabaseProvider.open(.sqlite(path: path), logger: logger)
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
-        do {
-            try await body(provider.database)
-            try await provider.close()
-        } catch {
-            try? await provider.close()
-            throw error
-        }
-    case .postgres:
-        let url = ProcessInfo.processInfo.environment["USHER_TEST_POSTGRES_URL"]!
-        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let admin = try await SQLDatabaseProvider.open(.postgres(url: url), logger: logger)
-        try await admin.database.raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
-        let separator = url.contains("?") ? "&" : "?"
-        let provider = try await SQLDatabaseProvider.open(.postgres(url: url + separator + "search_path=\(schema)"), logger: logger)
-        var failure: (any Error)?
-        do { try await body(provider.database) } catch { failure = error }
-        try? await provider.close()
-        try? await admin.database.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
-        try? await admin.close()
-        if let failure { throw failure }
-    }
-}
-
-/// Migrates `provider`'s database, runs `body` on a store over it and closes the provider, also when `body` throws.
-func migratedStore(_ provider: SQLDatabaseProvider, logger: Logger, _ body: (any UsherStore) async throws -> Void) async throws {
+/// Runs `body` on `provider`, then closes it (also when `body` throws).
+private func run(_ body: (SQLDatabaseProvider, Logger) async throws -> Void, on provider: SQLDatabaseProvider, logger: Logger) async throws {
     do {
-        try await Migrator.migrate(provider.database, logger: logger)
-        try await body(SQLUsherStore(provider: provider))
+        try await body(provider, logger)
         try await provider.close()
     } catch {
         try? await provider.close()
