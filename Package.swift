@@ -14,6 +14,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "usher", targets: ["usher"]),
+        // The leaf libraries, for the benchmark package in bench/swift (a path dependency on this one).
+        .library(name: "UsherLiquid", targets: ["UsherLiquid"]),
+        .library(name: "UsherMail", targets: ["UsherMail"]),
+        .library(name: "UsherActions", targets: ["UsherActions"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -121,17 +125,6 @@ let package = Package(
                 "UsherApp", "UsherActions", "UsherLiquid",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict
-        ),
-
-        // MARK: benchmarks (release builds, run by scripts/bench.sh)
-        .executableTarget(name: "LiquidBench", dependencies: ["UsherLiquid"], path: "Benchmarks/LiquidBench", swiftSettings: strict),
-        .executableTarget(name: "MailBench", dependencies: ["UsherMail"], path: "Benchmarks/MailBench", swiftSettings: strict),
-        .executableTarget(name: "ActionsBench", dependencies: ["UsherActions"], path: "Benchmarks/ActionsBench", swiftSettings: strict),
-        .executableTarget(
-            name: "BareHummingbirdBench",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
-            path: "Benchmarks/BareHummingbird",
             swiftSettings: strict
         ),
 

@@ -13,8 +13,8 @@ if [ -x bench/reset/run.sh ]; then
   USHER_BIN=.build/release/usher bench/reset/run.sh
 fi
 echo; echo "==> Actions: one post-login action execution"
-swift build -c release --product usher >/dev/null && swift build -c release --product ActionsBench >/dev/null
-.build/release/ActionsBench --iterations 5000
+swift build -c release --product usher >/dev/null && swift build -c release --package-path bench/swift --product ActionsBench >/dev/null
+bench/swift/.build/release/ActionsBench --iterations 5000 --binary .build/release/usher
 if [ -x bench/login/run.sh ]; then
   echo; echo "==> Logins: password-realm throughput (no Action, the seed Action), one Action, the bcrypt reference"
   USHER_BIN=.build/release/usher bench/login/run.sh

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a task needs, only those missing (apt-get update runs at most once).
 #   install-deps.sh build   what compiling Usher needs (JavaScriptCore headers for Actions)
-#   install-deps.sh test    + PostgreSQL, SMTP test servers, Chromium + driver, Ruby Liquid (benchmarks), python venv
+#   install-deps.sh test    + PostgreSQL, SMTP test servers, Chromium + driver, python venv, zxcvbn (password list check)
 #   install-deps.sh bench   + wrk, postfix tools, ruby-liquid, python3-venv (bench/reset's fastapi-users peer)
 set -euo pipefail
 profile="${1:-build}"
 packages=(libjavascriptcoregtk-4.1-dev pkg-config)
 case "$profile" in
   build) ;;
-  test) packages+=(postgresql python3-aiosmtpd postfix chromium chromium-driver openssl curl python3-venv) ;;
+  test) packages+=(postgresql python3-aiosmtpd postfix chromium chromium-driver openssl curl python3-venv python3-zxcvbn) ;;
   bench) packages+=(postgresql python3-aiosmtpd postfix wrk ruby-liquid openssl curl python3-venv) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac

@@ -30,6 +30,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "==> checks"
+# The built-in password list is exactly what its generator makes from Debian's python3-zxcvbn.
+/usr/bin/python3 scripts/generate-password-dictionary.py --check
+
 echo "==> services"
 pg_port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export USHER_TEST_POSTGRES_URL=$(./scripts/start-postgres.sh "$work/pg" "$pg_port")

@@ -5,25 +5,9 @@ import Testing
 import UsherCore
 import UsherTesting
 
-/// A transport that answers from a script and records what it was asked to send.
-final class ScriptedTransport: MailTransport {
-    private let state = Mutex<(script: [MailDeliveryError?], sent: [OutboundEmail])>(([], []))
-    init(_ script: [MailDeliveryError?] = []) { state.withLock { $0.script = script } }
-    var name: String { "scripted" }
-    var sent: [OutboundEmail] { state.withLock { $0.sent } }
-    func send(_ email: OutboundEmail) async throws -> MailDeliveryReceipt {
-        let failure: MailDeliveryError? = state.withLock { s in
-            s.sent.append(email)
-            return s.script.isEmpty ? nil : s.script.removeFirst()
-        }
-        if let failure { throw failure }
-        return MailDeliveryReceipt(summary: "250 ok")
-    }
-}
-
 @Suite("Courier")
 struct CourierTests {
-    static func make(_ transport: ScriptedTransport, clock: FakeClock, store: InMemoryUsherStore = InMemoryUsherStore(),
+    static func make(_ transport: RecordingMailTransport, clock: FakeClock, store: InMemoryUsherStore = InMemoryUsherStore(),
                      configure: (inout CourierSettings) -> Void = { _ in }) -> (Courier, InMemoryUsherStore, MailService) {
         var settings = CourierSettings()
         settings.backoffBase = 10
@@ -40,7 +24,7 @@ struct CourierTests {
 
     @Test func deliversOnceAndKeepsTheMessageID() async throws {
         let clock = FakeClock()
-        let transport = ScriptedTransport()
+        let transport = RecordingMailTransport()
         let (courier, store, mail) = Self.make(transport, clock: clock)
         let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "<p>Hi</p>", purpose: "test")
         #expect(queued.messageID.hasSuffix("@id.example>"))
@@ -53,13 +37,13 @@ struct CourierTests {
 
     @Test func backoffDoublesWithJitterAndCap() {
         let clock = FakeClock()
-        let (full, _, _) = Self.make(ScriptedTransport(), clock: clock)
+        let (full, _, _) = Self.make(RecordingMailTransport(), clock: clock)
         #expect(full.backoff(afterAttempts: 1) == 10)
         #expect(full.backoff(afterAttempts: 2) == 20)
         #expect(full.backoff(afterAttempts: 4) == 80)
         #expect(full.backoff(afterAttempts: 40) == 1_000)  // capped
         let value = 0.0
-        let half = Courier(store: InMemoryUsherStore(), transport: ScriptedTransport(), clock: clock, settings: {
+        let half = Courier(store: InMemoryUsherStore(), transport: RecordingMailTransport(), clock: clock, settings: {
             var s = CourierSettings(); s.backoffBase = 10; s.backoffMax = 1_000; return s
         }(), jitter: { value })
         #expect(half.backoff(afterAttempts: 3) == 20)  // "equal jitter": never below half the full delay
@@ -68,7 +52,7 @@ struct CourierTests {
     @Test func temporaryFailuresRetryThenAbandonAtTheCap() async throws {
         let clock = FakeClock()
         let temporary = MailDeliveryError(.temporary, "451 4.3.0 try again")
-        let transport = ScriptedTransport([temporary, temporary, temporary, temporary])
+        let transport = RecordingMailTransport([temporary, temporary, temporary, temporary])
         let (courier, store, mail) = Self.make(transport, clock: clock)
         let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "x", purpose: "test")
         #expect(await courier.runOnce() == 1)
@@ -91,7 +75,7 @@ struct CourierTests {
 
     @Test func permanentFailureAbandonsAtOnce() async throws {
         let clock = FakeClock()
-        let transport = ScriptedTransport([MailDeliveryError(.permanent, "550 5.1.1 user unknown")])
+        let transport = RecordingMailTransport([MailDeliveryError(.permanent, "550 5.1.1 user unknown")])
         let (courier, store, mail) = Self.make(transport, clock: clock)
         let queued = try await mail.enqueue(to: "reject@example.com", subject: "Hi", html: "x", purpose: "test")
         await courier.runOnce()
@@ -105,7 +89,7 @@ struct CourierTests {
 
     @Test func oldMessagesAreAbandonedOnTheNextTemporaryFailure() async throws {
         let clock = FakeClock()
-        let transport = ScriptedTransport([MailDeliveryError(.temporary, "connection refused")])
+        let transport = RecordingMailTransport([MailDeliveryError(.temporary, "connection refused")])
         let (courier, store, mail) = Self.make(transport, clock: clock) { $0.maxAttempts = 100 }
         let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "x", purpose: "test")
         clock.advance(by: 3_600)
@@ -117,7 +101,7 @@ struct CourierTests {
     @Test func unusableTransportDoesNotSpendAttempts() async throws {
         let clock = FakeClock()
         let down = MailDeliveryError(.transportUnavailable, "535 5.7.8 authentication failed")
-        let transport = ScriptedTransport(Array(repeating: down, count: 10))
+        let transport = RecordingMailTransport(Array(repeating: down, count: 10))
         let (courier, store, mail) = Self.make(transport, clock: clock) { $0.abandonAfter = 1_000_000 }
         let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "x", purpose: "test")
         for _ in 0..<10 {
@@ -133,7 +117,7 @@ struct CourierTests {
     @Test func crashedWorkersMessagesAreSentAfterTheLease() async throws {
         let clock = FakeClock()
         let store = InMemoryUsherStore()
-        let transport = ScriptedTransport()
+        let transport = RecordingMailTransport()
         let (courier, _, mail) = Self.make(transport, clock: clock, store: store)
         let queued = try await mail.enqueue(to: "ada@example.com", subject: "Hi", html: "x", purpose: "test")
         // Another worker claimed it and died.
@@ -148,7 +132,7 @@ struct CourierTests {
     @Test func concurrentCouriersSendEachMessageOnce() async throws {
         let clock = FakeClock()
         let store = InMemoryUsherStore()
-        let transport = ScriptedTransport()
+        let transport = RecordingMailTransport()
         let mail = MailService(store: store, clock: clock, messageIDDomain: "x", usesDevelopmentMailbox: false)
         for n in 0..<50 { try await mail.enqueue(to: "u\(n)@example.com", subject: "S", html: "x", purpose: "test") }
         var settings = CourierSettings()
@@ -258,7 +242,7 @@ struct CourierTests {
 
     @Test func runningCourierDrainsABacklogAndStopsCleanly() async throws {
         let store = InMemoryUsherStore()
-        let transport = ScriptedTransport()
+        let transport = RecordingMailTransport()
         let clock = FakeClock()
         var settings = CourierSettings()
         settings.pollInterval = .milliseconds(10)

@@ -10,7 +10,7 @@ THREADS=${THREADS:-2}
 usher_bin=${USHER_BIN:-}   # an already built usher (e.g. an older one to compare); else build it
 [ -n "$usher_bin" ] || { swift build -c release --product usher >/dev/null; usher_bin=.build/release/usher; }
 bare_bin=${BARE_BIN:-}
-[ -n "$bare_bin" ] || { swift build -c release --product BareHummingbirdBench >/dev/null; bare_bin=.build/release/BareHummingbirdBench; }
+[ -n "$bare_bin" ] || { swift build -c release --package-path bench/swift --product BareHummingbirdBench >/dev/null; bare_bin=bench/swift/.build/release/BareHummingbirdBench; }
 work=$(mktemp -d /tmp/usher-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }

@@ -6,13 +6,13 @@
 #   bench/liquid/run.sh [SECONDS]
 #
 # Environment:
-#   LIQUID_BENCH_PACKAGE  package directory that has the LiquidBench product (default: repo root)
+#   LIQUID_BENCH_PACKAGE  package directory that has the LiquidBench product (default: bench/swift)
 #   LIQUID_BENCH_VENV     virtualenv for python-liquid (default: bench/liquid/.venv, created if missing)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 secs="${1:-3}"
-package="${LIQUID_BENCH_PACKAGE:-$root}"
+package="${LIQUID_BENCH_PACKAGE:-$root/bench/swift}"
 venv="${LIQUID_BENCH_VENV:-$here/.venv}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

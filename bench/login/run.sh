@@ -18,7 +18,7 @@
 #       of the per-pair p50 differences. Runs seconds apart drift by ±2 ms on this machine; neighbouring blocks do not.
 #       Logins start their Actions while the password is verified, so at cost 10 the hash hides the execution;
 #       (f) is repeated at --bcrypt-cost $SPLIT_COST, where the hash (≈1.5 ms) is too short to hide it.
-#   (c) one Action execution by itself: .build/release/ActionsBench --iterations $ACTION_ITERATIONS, when built
+#   (c) one Action execution by itself: bench/swift/.build/release/ActionsBench --iterations $ACTION_ITERATIONS, when built
 #       (ACTIONS_BENCH=path to use another): its pool round trip back to back, then again with ACTION_PACE_MS of idle
 #       time before each execution, as a worker sees between logins (memory gone cold costs 2-3x here)
 #   (e) (a) again on a second usher at --bcrypt-cost $SPLIT_COST (default 4; 0 skips): the CPU difference per login is
@@ -63,11 +63,11 @@ if [ -n "${USHER_BIN:-}" ]; then
 else
   echo "==> swift build -c release --product usher / ActionsBench"
   swift build -c release --product usher >/dev/null
-  swift build -c release --product ActionsBench >/dev/null || echo "(ActionsBench did not build; (c) is skipped)"
+  swift build -c release --package-path "$root/bench/swift" --product ActionsBench >/dev/null || echo "(ActionsBench did not build; (c) is skipped)"
   usher_bin="$root/.build/release/usher"
 fi
 [ -x "$usher_bin" ] || { echo "no usher binary at $usher_bin" >&2; exit 1; }
-actions_bench="${ACTIONS_BENCH:-$root/.build/release/ActionsBench}"
+actions_bench="${ACTIONS_BENCH:-$root/bench/swift/.build/release/ActionsBench}"
 
 work=$(mktemp -d /tmp/usher-bench-login.XXXXXX)
 . "$root/bench/lib.sh"
@@ -258,7 +258,7 @@ if [ -x "$actions_bench" ]; then
     | grep -v "in flight  " | grep -v "throughput" | tee "$work/actionsbench-paced.txt"
   action_paced_p50_us=$(awk '/pool round trip, 1 in flight/ { for (i = 1; i <= NF; i++) if ($i == "p50") { print $(i+1); exit } }' "$work/actionsbench-paced.txt")
 else
-  echo "(c) skipped: no ActionsBench at $actions_bench (swift build -c release --product ActionsBench)"
+  echo "(c) skipped: no ActionsBench at $actions_bench (swift build -c release --package-path bench/swift --product ActionsBench)"
 fi
 
 # ---- (d) the bcrypt reference

@@ -16,7 +16,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-package="${USHER_PACKAGE_DIR:-$(cd "$here/../.." && pwd)}"
+package="${USHER_PACKAGE_DIR:-$(cd "$here/../swift" && pwd)}"
 count="${COUNT:-10000}"
 sessions="${SESSIONS:-4}"
 per_connection="${MAX_PER_CONNECTION:-100}"

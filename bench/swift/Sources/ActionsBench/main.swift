@@ -1,14 +1,14 @@
 // ActionsBench: cost of one post-login Action execution (Auth0's invitation recipe), in-process and
 // through the worker pool (a full round trip: encode, pipe, worker, pipe, decode).
 //
-//   swift build -c release --product usher && swift build -c release --product ActionsBench
-//   .build/release/ActionsBench [--iterations 5000] [--workers 2] [--binary PATH] [--pace-ms N]
+//   swift build -c release --product usher && swift build -c release --package-path bench/swift --product ActionsBench
+//   bench/swift/.build/release/ActionsBench --binary .build/release/usher [--iterations 5000] [--workers 2] [--pace-ms N]
 //
 // --pace-ms N sleeps N ms before each timed execution, as a server does between logins: what an execution costs
 // when its worker's memory has gone cold (on this machine's shared caches a few ms of idleness makes an execution
 // two to three times slower than back to back).
 //
-// The pool part needs the `usher` executable (found next to this one, or USHER_BINARY / --binary).
+// The pool part needs the `usher` executable (--binary or USHER_BINARY; else one next to this executable).
 import Foundation
 import UsherActions
 
