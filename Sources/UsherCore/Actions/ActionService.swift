@@ -71,8 +71,9 @@ public struct ActionService: Sendable {
     }
 
     public func list(parameters: [String: String]) async throws -> ActionPage {
-        let page = try Self.queryInteger(parameters["page"], name: "page", default: 0, range: 0...1_000_000)
-        let perPage = try Self.queryInteger(parameters["per_page"], name: "per_page", default: 50, range: 1...100)
+        let query = QueryParameters(parameters)
+        let page = try query.integer("page", default: 0, range: 0...1_000_000)
+        let perPage = try query.integer("per_page", default: 50, range: 1...100)
         var actions = try await store.listActions()
         if let trigger = parameters["triggerId"] ?? parameters["trigger_id"] {
             actions = actions.filter { $0.supportedTriggers.contains { $0.id == trigger } }
@@ -84,7 +85,7 @@ public struct ActionService: Sendable {
         }
         // Usher has no marketplace integrations: `installed=true` matches nothing.
         if parameters["installed"] == "true" { actions = [] }
-        let start = min(page * perPage, actions.count)
+        let start = min(QueryParameters.offset(page: page, perPage: perPage), actions.count)
         return ActionPage(actions: Array(actions[start..<min(actions.count, start + perPage)]), total: actions.count, page: page, perPage: perPage)
     }
 
@@ -359,13 +360,5 @@ public struct ActionService: Sendable {
             }
         }
         return result
-    }
-
-    static func queryInteger(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws(UsherError) -> Int {
-        guard let raw else { return value }
-        guard let number = Int(raw), range.contains(number) else {
-            throw .invalidQuery("Query validation error: '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound)")
-        }
-        return number
     }
 }

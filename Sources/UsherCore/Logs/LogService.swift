@@ -10,15 +10,9 @@ public struct LogService: Sendable {
     /// (`field:value` terms joined by AND; `field:(a OR b)`), or checkpoint paging with `from` and `take`.
     public static func query(parameters: [String: String]) throws(UsherError) -> (query: LogQuery, page: Int, includeTotals: Bool, checkpoint: Bool) {
         var query = LogQuery()
-        var page = 0
-        if let raw = parameters["page"] {
-            guard let value = Int(raw), value >= 0 else { throw .invalidQuery("Query validation error: 'page' must be a non-negative integer") }
-            page = value
-        }
-        if let raw = parameters["per_page"] {
-            guard let value = Int(raw), (0...100).contains(value) else { throw .invalidQuery("Query validation error: 'per_page' must be an integer from 0 to 100") }
-            query.limit = value
-        }
+        let input = QueryParameters(parameters)
+        let page = try input.integer("page", default: 0, range: 0...Int.max)
+        query.limit = try input.integer("per_page", default: query.limit, range: 0...100)
         if let raw = parameters["sort"], !raw.isEmpty {
             switch raw {
             case "date:1": query.ascending = true
@@ -30,15 +24,11 @@ public struct LogService: Sendable {
         let checkpoint = parameters["from"] != nil || parameters["take"] != nil
         if checkpoint {
             if let from = parameters["from"], !from.isEmpty { query.fromLogID = from }
-            if let raw = parameters["take"] {
-                guard let take = Int(raw), (1...100).contains(take) else { throw .invalidQuery("Query validation error: 'take' must be an integer from 1 to 100") }
-                query.limit = take
-            }
+            query.limit = try input.integer("take", default: query.limit, range: 1...100)
             // Checkpoint paging walks forward in time from `from`.
             query.ascending = true
         } else {
-            let (offset, overflow) = page.multipliedReportingOverflow(by: query.limit)
-            query.offset = overflow ? Int.max / 2 : offset
+            query.offset = QueryParameters.offset(page: page, perPage: query.limit)
         }
         if let q = parameters["q"], !q.trimmingCharacters(in: .whitespaces).isEmpty {
             query.conditions = try parseConditions(q)

@@ -73,7 +73,7 @@ public struct MailService: Sendable {
             }
             parsed = value
         }
-        let start = page.multipliedReportingOverflow(by: perPage).overflow ? Int.max : page * perPage
+        let start = QueryParameters.offset(page: page, perPage: perPage)
         let result = try await store.listOutbox(status: parsed, offset: start, limit: perPage)
         return (result.messages, result.total, start)
     }

@@ -27,19 +27,12 @@ public struct UserSearchRequest: Sendable {
 
     /// Reads and validates the query-string parameters Auth0 documents; unknown ones are ignored as Auth0 does.
     public init(parameters: [String: String]) throws(UsherError) {
-        if let q = parameters["q"], !q.trimmingCharacters(in: .whitespaces).isEmpty { query = q }
-        if let raw = parameters["page"] {
-            guard let page = Int(raw), page >= 0 else { throw .invalidQuery("Query validation error: 'page' must be a non-negative integer") }
-            self.page = page
-        }
-        if let raw = parameters["per_page"] {
-            guard let perPage = Int(raw), (0...100).contains(perPage) else {
-                throw .invalidQuery("Query validation error: 'per_page' must be an integer from 0 to 100")
-            }
-            self.perPage = perPage
-        }
-        if let raw = parameters["include_totals"] { includeTotals = try Self.bool(raw, name: "include_totals") }
-        if let raw = parameters["include_fields"] { includeFields = try Self.bool(raw, name: "include_fields") }
+        let query = QueryParameters(parameters)
+        if let q = parameters["q"], !q.trimmingCharacters(in: .whitespaces).isEmpty { self.query = q }
+        page = try query.integer("page", default: 0, range: 0...Int.max)
+        perPage = try query.integer("per_page", default: 50, range: 0...100)
+        includeTotals = try query.bool("include_totals", default: false)
+        includeFields = try query.bool("include_fields", default: true)
         if let raw = parameters["fields"], !raw.isEmpty {
             fields = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
@@ -54,18 +47,11 @@ public struct UserSearchRequest: Sendable {
         if let engine = parameters["search_engine"], !["v1", "v2", "v3"].contains(engine) {
             throw .invalidQuery("Query validation error: 'search_engine' must be v1, v2 or v3")
         }
-        if (page + 1) * perPage > Self.maximumReachable && perPage > 0 {
+        if perPage > 0 && QueryParameters.end(start: QueryParameters.offset(page: page, perPage: perPage), count: perPage) > Self.maximumReachable {
             throw .invalidQuery("You can only page through the first \(Self.maximumReachable) records. See https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation")
         }
     }
 
-    private static func bool(_ raw: String, name: String) throws(UsherError) -> Bool {
-        switch raw {
-        case "true": return true
-        case "false": return false
-        default: throw .invalidQuery("Query validation error: '\(name)' must be true or false")
-        }
-    }
 }
 
 /// One page of users and, when asked, the totals Auth0 reports.
@@ -220,7 +206,7 @@ public struct UserService: Sendable {
     /// databases; it costs a scan, which is fine for the tenant sizes one instance serves and is the first thing
     /// the scale work will push down into SQL.
     public func search(_ request: UserSearchRequest) async throws -> UserSearchResult {
-        let offset = request.page * request.perPage
+        let offset = QueryParameters.offset(page: request.page, perPage: request.perPage)
         guard let q = request.query else {
             let page = UserPageRequest(sortField: request.sortField, ascending: request.ascending, offset: offset, limit: request.perPage)
             let (users, total) = try await store.listUsers(page)
@@ -236,7 +222,7 @@ public struct UserService: Sendable {
             .filter { query.matches($0.managementJSON) }
             .sorted { Self.ordered($0, $1, by: request.sortField, ascending: request.ascending) }
         let total = matching.count
-        let pageUsers = offset < total ? Array(matching[offset..<min(total, offset + request.perPage)]) : []
+        let pageUsers = offset < total ? Array(matching[offset..<min(total, QueryParameters.end(start: offset, count: request.perPage))]) : []
         return UserSearchResult(users: pageUsers, start: offset, limit: request.perPage, total: total)
     }
 
