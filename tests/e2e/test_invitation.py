@@ -342,3 +342,21 @@ def test_bad_csrf_is_refused_and_leaves_the_ticket(tenant):
                       allow_redirects=False, timeout=10)
     assert r.status_code == 403, r.text[:500]
     assert_redirect_to_result(tenant, submit_new_password(session, tenant.base, page, p), user.email)
+
+
+def test_a_line_break_in_a_users_name_injects_no_header_and_loses_no_email(tenant):
+    """Auth0 accepts control characters in profile fields; a subject that prints the name must still be sent,
+    to its one recipient, with the line break folded into a space and no header injected."""
+    tenant.sdk.email_templates.update("reset_email", template="reset_email", subject="Hello {{ user.name }}")
+    victim = f"victim-{uuid.uuid4().hex[:10]}@example.com"
+    name = f"Ada\r\nBcc: {victim}"
+    user = tenant.create_invited_user(name=name)
+    assert user.name == name  # stored as given; neutralised only where it becomes a header
+    assert request_reset(tenant, user.email)
+    message = wait_for_mail(tenant.maildir, user.email)
+    assert message["Subject"] == f"Hello Ada Bcc: {victim}"
+    assert message.get_all("Bcc") is None and message.get_all("Cc") is None
+    assert [str(v) for v in message.get_all("To")] == [user.email]
+    assert message["X-Usher-Rcpt-To"] == f"<{user.email}>"  # the SMTP envelope: one recipient
+    time.sleep(1)
+    assert delivered(tenant.maildir, victim) == []

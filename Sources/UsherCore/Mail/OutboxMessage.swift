@@ -59,8 +59,11 @@ public struct OutboxMessage: Sendable, Equatable {
     /// A new queued message, due now, with a fresh id and Message-ID.
     public static func new(to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
                            purpose: String, messageIDDomain: String, now: Date) -> OutboxMessage {
+        // Header fields built from templates and user data are neutralised here, where every email enters the
+        // outbox (see `HeaderLine`): a line break in a user's name must not keep their invitation from being sent.
         OutboxMessage(
-            id: "msg_" + SecureRandom.hex(byteCount: 12), to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text,
+            id: "msg_" + SecureRandom.hex(byteCount: 12), to: to, from: from.map(HeaderLine.neutralized), replyTo: replyTo.map(HeaderLine.neutralized),
+            subject: HeaderLine.neutralized(subject), html: html, text: text,
             messageID: "<\(SecureRandom.hex(byteCount: 16))@\(messageIDDomain)>", purpose: purpose, nextAttemptAt: now, createdAt: now)
     }
 
