@@ -22,6 +22,7 @@ public enum Migrator {
         Migration(version: 4, name: "sessions, authorization codes, refresh tokens, login failures", apply: Schema.v4),
         Migration(version: 5, name: "actions, action versions, trigger bindings", apply: Schema.v5),
         Migration(version: 6, name: "outbox bodies in their own table", apply: Schema.v6),
+        Migration(version: 7, name: "the user each outbox message is about", apply: Schema.v7),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -390,5 +391,12 @@ enum Schema {
         // SQLite 3.35+ and PostgreSQL both drop columns; neither column is indexed or constrained beyond NOT NULL.
         try await db.raw("ALTER TABLE outbox DROP COLUMN html").run()
         try await db.raw("ALTER TABLE outbox DROP COLUMN text_body").run()
+    }
+
+    static func v7(_ db: any SQLDatabase) async throws {
+        // Which user an email is about, so an administrator can see a user's undelivered invitation. Older rows
+        // have none (their mail predates the column).
+        try await db.alter(table: "outbox").column("user_id", type: .text).run()
+        try await db.create(index: "outbox_user").on("outbox").column("user_id").run()
     }
 }

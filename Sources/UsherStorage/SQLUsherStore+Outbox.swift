@@ -15,7 +15,7 @@ extension SQLUsherStore {
     /// `outbox`'s columns (the bodies are in `outbox_body`).
     static let outboxColumns = [
         "id", "recipient", "sender", "reply_to", "subject", "message_id", "purpose", "status", "attempts",
-        "last_error", "next_attempt_at", "lease_owner", "lease_expires_at", "created_at", "sent_at",
+        "last_error", "next_attempt_at", "lease_owner", "lease_expires_at", "created_at", "sent_at", "user_id",
     ]
 
     static func outboxValues(_ m: OutboxMessage) -> [any SQLExpression] {
@@ -23,7 +23,7 @@ extension SQLUsherStore {
             SQLBind(m.id), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject), SQLBind(m.messageID), SQLBind(m.purpose),
             SQLBind(m.status.rawValue), SQLBind(Int64(m.attempts)), SQLBind(m.lastError),
             SQLBind(Timestamp.milliseconds(m.nextAttemptAt)), SQLBind(m.leaseOwner), SQLBind(millis(m.leaseExpiresAt)),
-            SQLBind(Timestamp.milliseconds(m.createdAt)), SQLBind(millis(m.sentAt)),
+            SQLBind(Timestamp.milliseconds(m.createdAt)), SQLBind(millis(m.sentAt)), SQLBind(m.userID),
         ]
     }
 
@@ -47,7 +47,8 @@ extension SQLUsherStore {
             leaseOwner: try row.decode(column: "lease_owner", as: String?.self),
             leaseExpiresAt: date(try row.decode(column: "lease_expires_at", as: Int64?.self)),
             createdAt: Timestamp.date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
-            sentAt: date(try row.decode(column: "sent_at", as: Int64?.self)))
+            sentAt: date(try row.decode(column: "sent_at", as: Int64?.self)),
+            userID: try row.decode(column: "user_id", as: String?.self))
     }
 
     /// A message from a row of `outbox` LEFT JOIN `outbox_body` (see `selectOutboxWithBodies`).
@@ -290,12 +291,16 @@ extension SQLUsherStore {
         return try await write { try await query.all().count }
     }
 
-    public func listOutbox(status: OutboxStatus?, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int) {
+    public func listOutbox(_ filter: OutboxFilter, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int) {
         var count = db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("outbox")
         var page = selectOutboxWithBodies()
-        if let status {
+        if let status = filter.status {
             count = count.where("status", .equal, SQLBind(status.rawValue))
             page = page.where("status", .equal, SQLBind(status.rawValue))
+        }
+        if let userID = filter.userID {
+            count = count.where("user_id", .equal, SQLBind(userID))
+            page = page.where("user_id", .equal, SQLBind(userID))
         }
         let total = try await count.first(decodingColumn: "n", as: Int.self) ?? 0
         let messages = try await page.orderBy("created_at", .descending).orderBy("id", .descending)

@@ -200,9 +200,9 @@ public final class InMemoryUsherStore: UsherStore {
             return count
         }
     }
-    public func listOutbox(status: OutboxStatus?, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int) {
+    public func listOutbox(_ filter: OutboxFilter, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int) {
         let all = state.withLock { s in
-            s.outbox.values.filter { status == nil || $0.status == status }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+            s.outbox.values.filter { (filter.status == nil || $0.status == filter.status) && (filter.userID == nil || $0.userID == filter.userID) }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
         }
         let page = offset < all.count ? Array(all[offset..<min(all.count, offset + max(0, limit))]) : []
         return (page, all.count)

@@ -87,6 +87,27 @@ struct CourierTests {
         #expect(try await store.outboxMessage(id: queued.id)?.status == .sent)
     }
 
+    @Test func anAbandonedEmailIsAnFnEntryInTheTenantLogUnderItsUser() async throws {
+        let clock = FakeClock()
+        let transport = RecordingMailTransport([MailDeliveryError(.permanent, "550 5.1.1 user unknown")])
+        // One delivery at a time, Ada's first (due first), so the scripted refusal is hers.
+        let (courier, store, mail) = Self.make(transport, clock: clock) { $0.concurrency = 1 }
+        let queued = try await mail.enqueue(to: "ada@example.com", subject: "Invitation", html: "x", purpose: "user_invitation", userID: "auth0|ada")
+        clock.advance(by: 1)
+        let delivered = try await mail.enqueue(to: "bob@example.com", subject: "Invitation", html: "x", purpose: "user_invitation", userID: "auth0|bob")
+        await courier.runOnce()
+        #expect(try await store.outboxMessage(id: delivered.id)?.status == .sent)
+        let (entries, total) = try await store.logs(LogQuery(conditions: [("type", ["fn"])]))
+        #expect(total == 1)
+        let entry = try #require(entries.first)
+        #expect(entry.userID == "auth0|ada" && entry.userName == "ada@example.com")
+        #expect(entry.description == "Email not delivered: 550 5.1.1 user unknown")
+        #expect(entry.details["outbox_id"] == .string(queued.id) && entry.details["purpose"] == .string("user_invitation"))
+        // And the outbox shows the user's undelivered mail.
+        let undelivered = try await mail.listOutbox(status: "abandoned", page: 0, perPage: 10, userID: "auth0|ada")
+        #expect(undelivered.messages.map(\.id) == [queued.id])
+    }
+
     @Test func oldMessagesAreAbandonedOnTheNextTemporaryFailure() async throws {
         let clock = FakeClock()
         let transport = RecordingMailTransport([MailDeliveryError(.temporary, "connection refused")])

@@ -35,6 +35,26 @@ struct OutboxConformanceTests {
     }
 
     @Test(arguments: StoreKind.available)
+    func messagesKeepTheirUserAndListByIt(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for n in 0..<6 {
+                var message = Self.message(n, at: Double(n))
+                message.userID = n % 3 == 0 ? nil : "auth0|\(n % 3)"
+                try await store.enqueueOutbox(message)
+            }
+            #expect(try await store.outboxMessage(id: "msg_0004")?.userID == "auth0|1")
+            #expect(try await store.outboxMessage(id: "msg_0003")?.userID == nil)
+            let ones = try await store.listOutbox(OutboxFilter(userID: "auth0|1"), offset: 0, limit: 10)
+            #expect(ones.total == 2 && ones.messages.map(\.id) == ["msg_0004", "msg_0001"])
+            let claimed = try await store.claimOutbox(worker: "w", now: Self.t0.addingTimeInterval(10), leaseUntil: Self.t0.addingTimeInterval(70), limit: 1)
+            #expect(claimed.first?.userID == nil && claimed.first?.id == "msg_0000")
+            let sendingTwos = try await store.listOutbox(OutboxFilter(status: .queued, userID: "auth0|2"), offset: 0, limit: 10)
+            #expect(sendingTwos.total == 2)
+            #expect(try await store.listOutbox(OutboxFilter(status: .sending, userID: "auth0|2"), offset: 0, limit: 10).total == 0)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func batchEnqueueWritesEveryMessageOrNone(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let batch = (0..<4).map { Self.message($0, at: Double($0)) }

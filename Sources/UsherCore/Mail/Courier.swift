@@ -209,6 +209,21 @@ public final class Courier: Sendable {
         return false
     }
 
+    /// Gives up on `message` and, in the same transaction, writes Auth0's `fn` entry ("failed sending notification")
+    /// to the tenant log, with the reason and the outbox id, under the user the email was about: an email that will
+    /// never arrive is something the administrator must see, not only the server's own log. Nothing is logged when
+    /// the mark did not apply (another worker holds the message now).
+    func abandon(_ message: OutboxMessage, reason: String, at now: Date) async throws {
+        let worker = workerID
+        let entry = LogEvent(
+            date: now, type: .failedNotification, description: "Email not delivered: \(reason)", userID: message.userID, userName: message.to,
+            details: ["outbox_id": .string(message.id), "message_id": .string(message.messageID), "purpose": .string(message.purpose),
+                      "attempts": .int(Int64(message.attempts))])
+        try await store.transaction { tx in
+            if try await tx.markOutboxAbandoned(id: message.id, worker: worker, error: reason) { try await tx.insertLogs([entry]) }
+        }
+    }
+
     func record(_ failure: MailDeliveryError, for message: OutboxMessage, metadata: Logger.Metadata) async {
         let now = clock.now
         let tooOld = now.timeIntervalSince(message.createdAt) >= settings.abandonAfter
@@ -216,16 +231,16 @@ public final class Courier: Sendable {
             switch failure.classification {
             case .permanent:
                 logger.warning("Outbox message abandoned: permanent failure", metadata: metadata.merging(["error": "\(failure.message)"]) { $1 })
-                _ = try await store.markOutboxAbandoned(id: message.id, worker: workerID, error: failure.message)
+                try await abandon(message, reason: failure.message, at: now)
             case .temporary where message.attempts >= settings.maxAttempts:
                 let reason = "gave up after \(message.attempts) attempts; last: \(failure.message)"
                 logger.warning("Outbox message abandoned: retry limit", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
-                _ = try await store.markOutboxAbandoned(id: message.id, worker: workerID, error: reason)
+                try await abandon(message, reason: reason, at: now)
             case .temporary, .transportUnavailable:
                 if tooOld {
                     let reason = "gave up after \(Int(settings.abandonAfter / 3_600)) hours; last: \(failure.message)"
                     logger.warning("Outbox message abandoned: too old", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
-                    _ = try await store.markOutboxAbandoned(id: message.id, worker: workerID, error: reason)
+                    try await abandon(message, reason: reason, at: now)
                     return
                 }
                 let counted = failure.classification == .temporary

@@ -23,20 +23,19 @@ public struct MailService: Sendable {
     /// transaction's other writes do. Sends nothing now.
     @discardableResult
     public func enqueue(in store: (any UsherStore)? = nil, to: String, from: String? = nil, replyTo: String? = nil, subject: String,
-                        html: String, text: String? = nil, purpose: String) async throws -> OutboxMessage {
-        try Self.validateAddress(to, field: "to")
-        let message = OutboxMessage.new(to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
-                                        messageIDDomain: messageIDDomain, now: clock.now)
+                        html: String, text: String? = nil, purpose: String, userID: String? = nil) async throws -> OutboxMessage {
+        let message = try self.message(to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
+                                       userID: userID)
         try await (store ?? self.store).enqueueOutbox(message)
         return message
     }
 
     /// A validated message for the outbox, not yet stored (for callers that write it in their own transaction).
     public func message(to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
-                        purpose: String) throws -> OutboxMessage {
+                        purpose: String, userID: String? = nil) throws -> OutboxMessage {
         try Self.validateAddress(to, field: "to")
         return OutboxMessage.new(to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
-                                 messageIDDomain: messageIDDomain, now: clock.now)
+                                 userID: userID, messageIDDomain: messageIDDomain, now: clock.now)
     }
 
     /// A plausible single address: something@something, no spaces or line breaks (the MIME builder checks fully).
@@ -65,7 +64,10 @@ public struct MailService: Sendable {
 
     // MARK: outbox
 
-    public func listOutbox(status: String?, page: Int, perPage: Int) async throws -> (messages: [OutboxMessage], total: Int, start: Int) {
+    /// A page of the outbox, newest first, optionally of one status and of one user's mail.
+    public func listOutbox(status: String?, page: Int, perPage: Int, userID: String? = nil) async throws
+        -> (messages: [OutboxMessage], total: Int, start: Int)
+    {
         var parsed: OutboxStatus?
         if let status {
             guard let value = OutboxStatus(rawValue: status) else {
@@ -74,7 +76,7 @@ public struct MailService: Sendable {
             parsed = value
         }
         let start = QueryParameters.offset(page: page, perPage: perPage)
-        let result = try await store.listOutbox(status: parsed, offset: start, limit: perPage)
+        let result = try await store.listOutbox(OutboxFilter(status: parsed, userID: userID), offset: start, limit: perPage)
         return (result.messages, result.total, start)
     }
 

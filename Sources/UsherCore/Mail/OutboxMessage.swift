@@ -33,10 +33,14 @@ public struct OutboxMessage: Sendable, Equatable {
     public var leaseExpiresAt: Date?
     public var createdAt: Date
     public var sentAt: Date?
+    /// The user the email is about (an invitation, a reset, a verification), so the administrator can find a
+    /// user's undelivered mail; nil for mail about no one (the provider test email).
+    public var userID: String?
 
     public init(id: String, to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
                 messageID: String, purpose: String, status: OutboxStatus = .queued, attempts: Int = 0, lastError: String? = nil,
-                nextAttemptAt: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, createdAt: Date, sentAt: Date? = nil) {
+                nextAttemptAt: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, createdAt: Date, sentAt: Date? = nil,
+                userID: String? = nil) {
         self.id = id
         self.to = to
         self.from = from
@@ -54,17 +58,19 @@ public struct OutboxMessage: Sendable, Equatable {
         self.leaseExpiresAt = leaseExpiresAt
         self.createdAt = createdAt
         self.sentAt = sentAt
+        self.userID = userID
     }
 
     /// A new queued message, due now, with a fresh id and Message-ID.
     public static func new(to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
-                           purpose: String, messageIDDomain: String, now: Date) -> OutboxMessage {
+                           purpose: String, userID: String? = nil, messageIDDomain: String, now: Date) -> OutboxMessage {
         // Header fields built from templates and user data are neutralised here, where every email enters the
         // outbox (see `HeaderLine`): a line break in a user's name must not keep their invitation from being sent.
         OutboxMessage(
             id: "msg_" + SecureRandom.hex(byteCount: 12), to: to, from: from.map(HeaderLine.neutralized), replyTo: replyTo.map(HeaderLine.neutralized),
             subject: HeaderLine.neutralized(subject), html: html, text: text,
-            messageID: "<\(SecureRandom.hex(byteCount: 16))@\(messageIDDomain)>", purpose: purpose, nextAttemptAt: now, createdAt: now)
+            messageID: "<\(SecureRandom.hex(byteCount: 16))@\(messageIDDomain)>", purpose: purpose, nextAttemptAt: now, createdAt: now,
+            userID: userID)
     }
 
     /// The Management API / CLI shape. Bodies are included only on request (they can be large).
@@ -74,6 +80,7 @@ public struct OutboxMessage: Sendable, Equatable {
             "purpose": .string(purpose), "status": .string(status.rawValue), "attempts": .int(Int64(attempts)),
             "created_at": .string(Timestamp.iso8601(createdAt)),
         ]
+        object["user_id"] = userID.map(JSONValue.string) ?? .null
         object["from"] = from.map(JSONValue.string) ?? .null
         object["reply_to"] = replyTo.map(JSONValue.string) ?? .null
         object["last_error"] = lastError.map(JSONValue.string) ?? .null

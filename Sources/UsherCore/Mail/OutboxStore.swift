@@ -29,15 +29,32 @@ public protocol OutboxStore: Sendable {
     func markOutboxAbandoned(id: String, worker: String, error: String) async throws -> Bool
     /// Messages whose lease ran out while `sending` (their worker died) become `queued` and due now. Returns how many.
     func releaseExpiredOutboxLeases(now: Date) async throws -> Int
-    /// Newest first, optionally of one status, and the total matching.
-    func listOutbox(status: OutboxStatus?, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int)
+    /// Newest first, the messages `filter` admits, and the total matching.
+    func listOutbox(_ filter: OutboxFilter, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int)
     func outboxMessage(id: String) async throws -> OutboxMessage?
     /// A `failed` or `abandoned` message becomes `queued`, due `now`, with its attempt count reset.
     /// Returns the updated message; nil when there is no such message; throws `conflict` for any other status.
     func retryOutbox(id: String, now: Date) async throws -> OutboxMessage?
 }
 
+/// Which outbox messages a listing shows; nil fields do not filter.
+public struct OutboxFilter: Sendable, Equatable {
+    public var status: OutboxStatus?
+    /// Only mail about this user (`OutboxMessage.userID`).
+    public var userID: String?
+
+    public init(status: OutboxStatus? = nil, userID: String? = nil) {
+        self.status = status
+        self.userID = userID
+    }
+}
+
 extension OutboxStore {
+    /// Newest first, optionally of one status, and the total matching.
+    public func listOutbox(status: OutboxStatus?, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int) {
+        try await listOutbox(OutboxFilter(status: status), offset: offset, limit: limit)
+    }
+
     /// One write per message; stores that can do better (SQL) override it.
     public func markOutboxSent(ids: [String], worker: String, at: Date) async throws -> Set<String> {
         var changed = Set<String>()
