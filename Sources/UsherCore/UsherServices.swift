@@ -44,13 +44,15 @@ public struct UsherServices: Sendable {
                                        usesDevelopmentMailbox: true)
         self.mail = mail
         emailTemplates = EmailTemplateService(store: store, clock: clock)
-        tickets = TicketService(store: store, clock: clock, publicURL: publicURL)
+        let links = LinkIssuer(store: store, clock: clock, templates: emailTemplates, mail: mail, publicURL: publicURL, tenantName: tenantName)
+        let redeemer = TicketRedeemer(store: store, clock: clock)
+        tickets = TicketService(store: store, links: links)
         passwordResets = PasswordResetService(
-            store: store, templates: emailTemplates, tickets: tickets, mail: mail, hasher: hasher, clock: clock, tenantName: tenantName,
+            store: store, links: links, redeemer: redeemer, hasher: hasher, clock: clock,
             requestLimiter: RateLimiter(burst: changePasswordBurst, refill: changePasswordRefill, clock: clock),
             // One mailbox gets at most 20 reset emails in a burst, then one every 3 minutes, whoever asks.
             mailLimiter: RateLimiter(burst: max(20, changePasswordBurst), refill: min(180, changePasswordRefill * 3), clock: clock))
-        emailVerification = EmailVerificationService(store: store, clock: clock, templates: emailTemplates, tickets: tickets, mail: mail, tenantName: tenantName)
+        emailVerification = EmailVerificationService(store: store, clock: clock, links: links, redeemer: redeemer)
         invitations = InvitationService(users: users, resets: passwordResets)
         signups = SignupService(store: store, users: users, verification: emailVerification, clock: clock)
         logs = LogService(store: store)

@@ -28,10 +28,15 @@ public final class InMemoryUsherStore: UsherStore {
     }
 
     private let state = Mutex(State())
+    private let transactions = Mutex(0)
 
     public init() {}
 
+    /// Transactions begun so far: lets tests check that a batch writes in one, as the SQL stores' speed relies on.
+    public var transactionCount: Int { transactions.withLock { $0 } }
+
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T {
+        transactions.withLock { $0 += 1 }
         // Snapshot and restore on failure: enough atomicity for single-task domain tests.
         let snapshot = state.withLock { $0 }
         do { return try await body(self) } catch {

@@ -2,64 +2,14 @@ import Foundation
 import Logging
 import Synchronization
 
-/// A "send me a reset link" request, as received; processed off the request path.
-public struct PasswordResetRequest: Sendable, Equatable {
-    public var email: String
-    public var connection: String
-    public var clientID: String?
-    public var ip: String?
-    public var userAgent: String?
-    public var language: String?
-
-    public init(email: String, connection: String, clientID: String?, ip: String?, userAgent: String?, language: String?) {
-        self.email = email
-        self.connection = connection
-        self.clientID = clientID
-        self.ip = ip
-        self.userAgent = userAgent
-        self.language = language
-    }
-}
-
-/// What the hosted reset page needs to show a usable ticket.
-public struct ResetPageState: Sendable {
-    public var ticket: Ticket
-    public var user: User
-    public var policy: PasswordPolicy
-    public var client: Client?
-}
-
-/// Why setting a password did not happen.
-public enum PasswordResetFailure: Error, Sendable, Equatable {
-    /// The link cannot be used (its own page, with "send me a new link").
-    case ticket(TicketProblem)
-    case passwordMissing
-    case passwordMismatch
-    case policy(PasswordPolicyError)
-    /// The ticket's result URL is no longer allowed for its application; nothing was changed.
-    case resultURLNotAllowed(String)
-}
-
-/// What happens after the password was set.
-public struct PasswordResetOutcome: Sendable, Equatable {
-    /// Where to send the browser (`result_url?success=true&message=…[&email=…]`), or nil for Usher's success page.
-    public var redirectURL: String?
-    public var user: User
-    public var clientName: String?
-    /// The application's login page, for the success page's link.
-    public var loginURL: String?
-}
-
 /// The invitation and password-reset flow: requests (no enumeration, rate limits), the emails with their
-/// single-use links, and setting the password from the hosted page.
+/// single-use links (`LinkIssuer`), and setting the password from the hosted page (`TicketRedeemer`).
 public final class PasswordResetService: Sendable {
     let store: any UsherStore
-    let templates: EmailTemplateService
-    let tickets: TicketService
-    let mail: MailService
+    let links: LinkIssuer
+    let redeemer: TicketRedeemer
     let hasher: any PasswordHasher
     let clock: any UsherClock
-    let tenantName: String
     let logger: Logger
     /// Per client IP + email: Auth0's limit (burst 10, then 1 per minute).
     public let requestLimiter: RateLimiter
@@ -77,16 +27,13 @@ public final class PasswordResetService: Sendable {
 
     public static let successMessage = "We've just sent you an email to reset your password."
 
-    public init(store: any UsherStore, templates: EmailTemplateService, tickets: TicketService, mail: MailService, hasher: any PasswordHasher,
-                clock: any UsherClock, tenantName: String, requestLimiter: RateLimiter, mailLimiter: RateLimiter, queueCapacity: Int = 10_000,
-                logger: Logger = Logger(label: "usher.password-reset")) {
+    public init(store: any UsherStore, links: LinkIssuer, redeemer: TicketRedeemer, hasher: any PasswordHasher, clock: any UsherClock,
+                requestLimiter: RateLimiter, mailLimiter: RateLimiter, queueCapacity: Int = 10_000, logger: Logger = Logger(label: "usher.password-reset")) {
         self.store = store
-        self.templates = templates
-        self.tickets = tickets
-        self.mail = mail
+        self.links = links
+        self.redeemer = redeemer
         self.hasher = hasher
         self.clock = clock
-        self.tenantName = tenantName
         self.requestLimiter = requestLimiter
         self.mailLimiter = mailLimiter
         self.queue = WorkQueue(capacity: queueCapacity)
@@ -144,8 +91,7 @@ public final class PasswordResetService: Sendable {
 
     /// What one request will write: a log entry, and for a known user a ticket and an email.
     struct PreparedReset: Sendable {
-        var ticket: Ticket?
-        var email: OutboxMessage?
+        var link: PreparedLink?
         var log: LogEvent
     }
 
@@ -175,8 +121,7 @@ public final class PasswordResetService: Sendable {
     struct BatchContext {
         var connections: [String: Connection?] = [:]
         var clients: [String: Client?] = [:]
-        var tenant: TenantSettings?
-        var template: (template: EmailTemplate, defaultText: String?)??
+        var links = LinkEmailBatch()
     }
 
     func prepare(_ request: PasswordResetRequest, context: inout BatchContext) async throws -> PreparedReset {
@@ -207,17 +152,10 @@ public final class PasswordResetService: Sendable {
         var context = BatchContext()
         let prepared = try await prepareResetEmail(to: user, request: request, context: &context)
         try await commit([prepared])
-        return prepared.email
+        return prepared.link?.message
     }
 
     func prepareResetEmail(to user: User, request: PasswordResetRequest, context: inout BatchContext) async throws -> PreparedReset {
-        guard let email = user.email else {
-            return PreparedReset(log: makeLog(.failedChangePasswordRequest, "The user has no email address.", request: request, user: user))
-        }
-        if context.template == nil { context.template = .some(try await templates.sendable(name: "reset_email")) }
-        guard let (template, defaultText) = context.template ?? nil else {
-            return PreparedReset(log: makeLog(.failedChangePasswordRequest, "The reset_email template is disabled; no email was sent.", request: request, user: user))
-        }
         var client: Client?
         if let clientID = request.clientID {
             if let cached = context.clients[clientID] { client = cached } else {
@@ -225,68 +163,40 @@ public final class PasswordResetService: Sendable {
                 context.clients[clientID] = client
             }
         }
-        if context.tenant == nil { context.tenant = try await store.tenantSettings() }
-        let token = Ticket.generateToken()
-        let url = tickets.link(for: .passwordChange, token: token)
-        let templateContext = EmailTemplateContext(user: user, url: url, client: client, connection: user.connection, tenant: context.tenant ?? TenantSettings(),
-                                                   tenantName: tenantName, requestLanguage: request.language)
-        let rendered = try templates.render(template, defaultText: defaultText, context: templateContext)
-        if let resultURL = rendered.resultURL {
-            do {
-                try await tickets.checkResultURL(resultURL, client: client, property: "resultUrl")
-            } catch let error as UsherError {
-                return PreparedReset(log: makeLog(.failedChangePasswordRequest, "Not sent: the reset_email template's Redirect To is not allowed: \(error.message)",
-                                                  request: request, user: user))
-            }
+        let invited = user.needsInvitation
+        let email = LinkEmail(kind: .passwordChange, user: user, template: "reset_email", client: client,
+                              purpose: invited ? "user_invitation" : "password_reset", requestLanguage: request.language)
+        switch try await links.prepare(email, batch: &context.links) {
+        case .failure(let refusal):
+            return PreparedReset(log: makeLog(.failedChangePasswordRequest, refusal.description, request: request, user: user))
+        case .success(let link):
+            var entry = makeLog(.successChangePasswordRequest, invited ? "Invitation email queued" : "Password reset email queued", request: request,
+                                user: user, client: client)
+            entry.details = ["outbox_id": .string(link.message?.id ?? "")]
+            return PreparedReset(link: link, log: entry)
         }
-        let now = clock.now
-        let ticket = Ticket(
-            tokenHash: SecureRandom.secretHash(token), kind: .passwordChange, userID: user.userID, clientID: client?.clientID,
-            resultURL: rendered.resultURL, includeEmailInRedirect: template.includeEmailInRedirect,
-            // Following a link that arrived by email proves the person reads that mailbox.
-            markEmailVerified: true, origin: "email", createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(template.effectiveURLLifetime)))
-        let invited = user.appMetadata["needsInvitation"]?.boolValue == true
-        let message = try mail.message(to: email, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
-                                       purpose: invited ? "user_invitation" : "password_reset")
-        var entry = makeLog(.successChangePasswordRequest, invited ? "Invitation email queued" : "Password reset email queued", request: request, user: user,
-                            client: client)
-        entry.details = ["outbox_id": .string(message.id)]
-        return PreparedReset(ticket: ticket, email: message, log: entry)
     }
 
     /// Writes prepared requests in one transaction. Within a batch a later ticket for the same user voids the
     /// earlier one, as across batches.
     func commit(_ prepared: [PreparedReset]) async throws {
         guard !prepared.isEmpty else { return }
-        let now = clock.now
+        let links = self.links
         try await store.transaction { tx in
-            try await tx.issueTickets(prepared.compactMap(\.ticket), now: now)
-            try await tx.enqueueOutbox(prepared.compactMap(\.email))
+            try await links.write(prepared.compactMap(\.link), in: tx)
             try await tx.insertLogs(prepared.map(\.log))
         }
     }
 
     /// Queues the `blocked_account` email after brute-force protection blocked `user` from `ip`. Its `url` is a
-    /// password-change link: choosing a new password lifts the block.
+    /// password-change link: choosing a new password lifts the block. A Redirect To that is not allowed stops it
+    /// (logged `fn`); a disabled template or a user without an address sends nothing, silently.
     public func sendBlockedAccountEmail(to user: User, ip: String?) async throws {
-        guard let email = user.email, let (template, defaultText) = try await templates.sendable(name: "blocked_account") else { return }
-        let token = Ticket.generateToken()
-        var profile = user
-        profile.appMetadata["needsInvitation"] = nil
-        var context = EmailTemplateContext(user: profile, url: tickets.link(for: .passwordChange, token: token), client: nil, connection: user.connection,
-                                           tenant: try await store.tenantSettings(), tenantName: tenantName, requestLanguage: nil)
-        context.sourceIP = ip
-        let rendered = try templates.render(template, defaultText: defaultText, context: context)
-        let now = clock.now
-        let ticket = Ticket(tokenHash: SecureRandom.secretHash(token), kind: .passwordChange, userID: user.userID, clientID: nil, resultURL: nil,
-                            includeEmailInRedirect: false, markEmailVerified: true, origin: "email", createdAt: now,
-                            expiresAt: now.addingTimeInterval(TimeInterval(template.effectiveURLLifetime)))
-        let mail = self.mail
-        try await store.transaction { tx in
-            try await tx.voidTickets(userID: user.userID, kind: .passwordChange, keeping: nil, now: now)
-            try await tx.insertTicket(ticket)
-            try await mail.enqueue(in: tx, to: email, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
-                                   purpose: "blocked_account")
+        let email = LinkEmail(kind: .passwordChange, user: user, template: "blocked_account", client: nil, purpose: "blocked_account", sourceIP: ip,
+                              hidesInvitation: true)
+        if case .failure(let refusal) = try await links.send(email), case .resultURLNotAllowed = refusal {
+            try await store.insertLogs([makeLog(.failedNotification, refusal.description, ip: ip, userAgent: nil, user: user, client: nil,
+                                                connection: user.connection)])
         }
     }
 
@@ -294,21 +204,20 @@ public final class PasswordResetService: Sendable {
 
     /// The state of a link, for `GET /lo/reset`. Never consumes the ticket (mail scanners open links first).
     public func open(token: String) async throws -> Result<ResetPageState, TicketProblem> {
-        guard Ticket.isWellFormed(token), let ticket = try await store.ticket(tokenHash: SecureRandom.secretHash(token)),
-              ticket.kind == .passwordChange, let user = try await store.user(id: ticket.userID) else {
-            return .failure(.invalid)
+        let opened: OpenedTicket
+        switch try await redeemer.open(token: token, kind: .passwordChange) {
+        case .failure(let problem): return .failure(problem)
+        case .success(let found): opened = found
         }
-        if let problem = ticket.problem(at: clock.now) { return .failure(problem) }
-        let connection = try await store.connection(name: user.connection)
-        let client: Client? = if let id = ticket.clientID { try await store.client(id: id) } else { nil }
-        return .success(ResetPageState(ticket: ticket, user: user, policy: PasswordPolicy(connectionOptions: connection?.options ?? [:]), client: client))
+        let connection = try await store.connection(name: opened.user.connection)
+        let client: Client? = if let id = opened.ticket.clientID { try await store.client(id: id) } else { nil }
+        return .success(ResetPageState(ticket: opened.ticket, user: opened.user, policy: PasswordPolicy(connectionOptions: connection?.options ?? [:]),
+                                       client: client))
     }
 
     /// The user a link was issued for, whatever the link's state (for "send me a new link" on an expired page).
     public func ticketOwner(token: String) async throws -> (Ticket, User)? {
-        guard Ticket.isWellFormed(token), let ticket = try await store.ticket(tokenHash: SecureRandom.secretHash(token)),
-              let user = try await store.user(id: ticket.userID) else { return nil }
-        return (ticket, user)
+        try await redeemer.owner(token: token).map { ($0.ticket, $0.user) }
     }
 
     /// Sets the password from the hosted page's form. The ticket is redeemed exactly once, however many
@@ -337,7 +246,7 @@ public final class PasswordResetService: Sendable {
         }
         if let resultURL = state.ticket.resultURL {
             do {
-                try await tickets.checkResultURL(resultURL, client: state.client, property: "result_url")
+                try await links.checkResultURL(resultURL, client: state.client, property: "result_url")
             } catch {
                 try await logChange(.failedChangePassword, "The ticket's result URL is no longer allowed: \(resultURL)", ticket: state.ticket, user: user,
                                     ip: ip, userAgent: userAgent)
@@ -349,10 +258,9 @@ public final class PasswordResetService: Sendable {
         let ticket = state.ticket
         let entry = makeLog(.successChangePassword, "Changed password", ip: ip, userAgent: userAgent, user: user, client: state.client,
                             connection: user.connection)
+        let redeemer = self.redeemer
         let redeemed: User? = try await store.transaction { tx in
-            guard try await tx.redeemTicket(tokenHash: ticket.tokenHash, now: now) else { return nil }
-            // Re-read inside the transaction: the profile may have changed since the page was opened.
-            guard var fresh = try await tx.user(id: ticket.userID) else { return nil }
+            guard var fresh = try await redeemer.redeem(ticket, in: tx, now: now) else { return nil }
             fresh.passwordHash = hash
             fresh.lastPasswordReset = now
             fresh.updatedAt = now
@@ -370,15 +278,9 @@ public final class PasswordResetService: Sendable {
         }
         guard let changed = redeemed else {
             // Another submission won the race (or the ticket expired meanwhile).
-            let problem = (try await store.ticket(tokenHash: ticket.tokenHash))?.problem(at: clock.now) ?? .used
-            return .failure(.ticket(problem))
+            return .failure(.ticket(try await redeemer.problemAfterFailedRedeem(ticket)))
         }
-        var redirect: String?
-        if let resultURL = ticket.resultURL {
-            var parameters = [("success", "true"), ("message", "Your password has been changed successfully.")]
-            if ticket.includeEmailInRedirect, let email = changed.email { parameters.append(("email", email)) }
-            redirect = TicketService.appending(parameters, to: resultURL)
-        }
+        let redirect = TicketRedeemer.successRedirect(for: ticket, email: changed.email, message: "Your password has been changed successfully.")
         return .success(PasswordResetOutcome(redirectURL: redirect, user: changed, clientName: state.client?.name,
                                              loginURL: state.client?.initiateLoginURI))
     }

@@ -1,17 +1,15 @@
 import Foundation
 
-/// Issues link tickets (Management API `/api/v2/tickets/*`, and the reset/verification emails) and checks
-/// where a finished ticket may send the person.
+/// The Management API's tickets (`/api/v2/tickets/*`): links returned to the caller, nothing sent. Issuing and
+/// the result-URL policy are `LinkIssuer`'s; this reads and validates the request bodies. Also the URL matching
+/// every redirect check shares.
 public struct TicketService: Sendable {
     let store: any UsherStore
-    let clock: any UsherClock
-    /// Public base URL without a trailing slash; every link starts with it (never with a request's Host).
-    public let publicURL: String
+    let links: LinkIssuer
 
-    public init(store: any UsherStore, clock: any UsherClock, publicURL: String) {
+    public init(store: any UsherStore, links: LinkIssuer) {
         self.store = store
-        self.clock = clock
-        self.publicURL = publicURL
+        self.links = links
     }
 
     /// Auth0's default ticket lifetime when `ttl_sec` is 0 or absent: five days.
@@ -19,28 +17,14 @@ public struct TicketService: Sendable {
     /// Usher's upper bound on a ticket's lifetime: a year (Auth0 documents none; an unbounded one is a standing key).
     public static let maximumLifetime = 31_536_000
 
-    /// The link for a token: `…/lo/reset?ticket=…#`, ending in `#` like Auth0's so `{{ url }}type=invite` works.
-    public func link(for kind: TicketKind, token: String) -> String {
-        switch kind {
-        case .passwordChange: "\(publicURL)/lo/reset?ticket=\(token)#"
-        case .emailVerification: "\(publicURL)/lo/verify_email?ticket=\(token)#"
-        }
-    }
-
-    /// Stores a new ticket (in `store`, which may be a transaction) and returns its token. A new password-change
-    /// ticket voids the user's older ones: only the latest link works.
-    public func issue(kind: TicketKind, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
-                      markEmailVerified: Bool, lifetime: Int, origin: String, in store: (any UsherStore)? = nil) async throws -> String {
-        let store = store ?? self.store
-        let token = Ticket.generateToken()
-        let now = clock.now
-        let ticket = Ticket(
-            tokenHash: SecureRandom.secretHash(token), kind: kind, userID: userID, clientID: clientID, resultURL: resultURL,
-            includeEmailInRedirect: includeEmailInRedirect, markEmailVerified: markEmailVerified, origin: origin, createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(lifetime)))
-        try await store.voidTickets(userID: userID, kind: kind, keeping: nil, now: now)
-        try await store.insertTicket(ticket)
-        return token
+    /// Stores an API ticket (its own write) and returns its link.
+    private func issue(kind: TicketKind, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
+                       markEmailVerified: Bool, lifetime: Int) async throws -> String {
+        let prepared = links.prepareTicket(kind: kind, userID: userID, clientID: clientID, resultURL: resultURL,
+                                           includeEmailInRedirect: includeEmailInRedirect, markEmailVerified: markEmailVerified, lifetime: lifetime,
+                                           origin: "api")
+        try await links.write([prepared], in: store)
+        return prepared.link
     }
 
     static let passwordChangeFields: Set<String> = [
@@ -54,11 +38,10 @@ public struct TicketService: Sendable {
         let user = try await ticketUser(reader, allowEmail: true)
         let (clientID, resultURL) = try await destination(reader)
         let ttl = try lifetime(reader)
-        let token = try await issue(
+        return try await issue(
             kind: .passwordChange, userID: user.userID, clientID: clientID, resultURL: resultURL,
             includeEmailInRedirect: try reader.bool("includeEmailInRedirect").value ?? true,
-            markEmailVerified: try reader.bool("mark_email_as_verified").value ?? false, lifetime: ttl, origin: "api")
-        return link(for: .passwordChange, token: token)
+            markEmailVerified: try reader.bool("mark_email_as_verified").value ?? false, lifetime: ttl)
     }
 
     static let verificationFields: Set<String> = ["result_url", "user_id", "client_id", "organization_id", "ttl_sec", "includeEmailInRedirect", "identity"]
@@ -72,11 +55,10 @@ public struct TicketService: Sendable {
         }
         let user = try await ticketUser(reader, allowEmail: false)
         let (clientID, resultURL) = try await destination(reader)
-        let token = try await issue(
+        return try await issue(
             kind: .emailVerification, userID: user.userID, clientID: clientID, resultURL: resultURL,
             includeEmailInRedirect: try reader.bool("includeEmailInRedirect").value ?? true, markEmailVerified: true,
-            lifetime: try lifetime(reader), origin: "api")
-        return link(for: .emailVerification, token: token)
+            lifetime: try lifetime(reader))
     }
 
     private func ticketUser(_ reader: PayloadReader, allowEmail: Bool) async throws -> User {
@@ -116,7 +98,7 @@ public struct TicketService: Sendable {
         }
         let resultURL = try reader.string("result_url", maxLength: 2_048).value
         if let resultURL {
-            try await checkResultURL(resultURL, client: client, property: "result_url")
+            try await links.checkResultURL(resultURL, client: client, property: "result_url")
         }
         return (client?.clientID, resultURL)
     }
@@ -127,17 +109,6 @@ public struct TicketService: Sendable {
     }
 
     // MARK: result URLs
-
-    /// Throws a 400 naming `property` unless `url` is one of `client`'s callback, logout or login URLs (of any
-    /// application when there is no client). An unlisted URL is refused, never silently replaced.
-    public func checkResultURL(_ url: String, client: Client?, property: String) async throws {
-        let candidates: [Client] = if let client { [client] } else { try await store.listClients() }
-        guard Self.isAllowed(url, by: candidates) else {
-            let whose = client.map { "application \($0.name)'s" } ?? "any application's"
-            throw UsherError.invalidBody(
-                "'\(url.prefix(200)) is not in \(whose) Allowed Callback URLs, Allowed Logout URLs or Application Login URI' on property \(property).")
-        }
-    }
 
     /// Whether `url` (its query may differ) matches an allowed URL of one of `clients`: same scheme, host, port
     /// and path. No wildcards: a redirect target is exact.

@@ -13,9 +13,9 @@ public struct InvitationService: Sendable {
 
     /// The created user and the queued email.
     public func invite(email: String, name: String?, appMetadata: JSONObject, userMetadata: JSONObject = [:], connection: String,
-                       clientID: String?) async throws -> (user: User, message: OutboxMessage) {
+                       clientID: String?) async throws -> InvitationOutcome {
         var metadata = appMetadata
-        metadata["needsInvitation"] = true
+        metadata[User.needsInvitationKey] = true
         var body: JSONObject = [
             "email": .string(email), "connection": .string(connection), "email_verified": false, "app_metadata": .object(metadata),
         ]
@@ -23,8 +23,7 @@ public struct InvitationService: Sendable {
         if !userMetadata.isEmpty { body["user_metadata"] = .object(userMetadata) }
         let user = try await users.createUser(body)
         guard let message = try await resets.sendResetEmail(to: user, clientID: clientID, ip: nil, userAgent: "usher invite", language: nil) else {
-            throw UsherError(.unavailable, "The user was created, but no invitation was sent: the reset_email template is disabled or its Redirect To is not allowed (see GET /api/v2/logs).",
-                             errorCode: "invitation_not_sent")
+            throw UsherError.invitationNotSent
         }
         return (user, message)
     }
