@@ -38,14 +38,53 @@ public struct UsherConfiguration: Sendable {
     /// `/dbconnections/change_password` limit per client IP + email: `burst` requests, then one per `refill` seconds.
     public var changePasswordBurst = 10
     public var changePasswordRefillSeconds: TimeInterval = 60
+    /// Reset emails one mailbox may be sent, whoever asks: `burst`, then one per `refill` seconds. Over it the email
+    /// is dropped (logged), not refused, since a 429 keyed on the address alone would let anyone block someone's
+    /// resets. nil follows the change-password limit (`resetMailLimit`).
+    public var resetMailBurst: Int?
+    public var resetMailRefillSeconds: TimeInterval?
+    /// Accepted `change_password` requests waiting for the worker; a full queue answers 429.
+    public var resetQueueCapacity = 10_000
+    /// How long an expired ticket is kept, so its link still shows the "expired" page, and how often they are swept.
+    public var ticketRetentionHours = 168
+    public var ticketSweepIntervalSeconds = 3_600
+    /// `/dbconnections/signup` limit per client IP: `signupBurst` requests, then one per `signupRefillMilliseconds`.
+    public var signupBurst = 50
+    public var signupRefillMilliseconds = 1_200
+    /// Failed logins per identifier and IP before that pair is blocked (Auth0's brute-force protection).
+    public var bruteForceThreshold = 10
+    /// Tokens, codes and hosted-login sessions (`access_token_lifetime_seconds`, …); Auth0's defaults.
+    public var loginLifetimes = LoginService.Lifetimes()
+    /// Management API tokens from the client-credentials grant.
+    public var managementTokenLifetimeSeconds = MachineTokenService.defaultTokenLifetime
     /// The tenant's raw name (`{{ tenant }}` in email templates).
     public var tenantName = "usher"
     /// Post-login Actions: worker processes `usher serve` runs, and the limits of one login's execution.
     public var actionsWorkers = 2
     public var actionsTimeoutMilliseconds = 5_000
     public var actionsMemoryMegabytes = 128
+    /// The hard memory bound of one worker process; nil keeps it well above the per-execution budget
+    /// (`actionsWorkerMemoryLimitBytes`), since JavaScriptCore's own heap counts against it.
+    public var actionsWorkerMemoryMegabytes: Int?
 
     public init() {}
+
+    /// The per-mailbox reset limit in effect: by default at least 20 emails in a burst and at most one per 3 minutes
+    /// after it, however loose or tight the per-request limit is.
+    public var resetMailLimit: (burst: Int, refillSeconds: TimeInterval) {
+        (resetMailBurst ?? max(20, changePasswordBurst), resetMailRefillSeconds ?? min(180, changePasswordRefillSeconds * 3))
+    }
+
+    /// The host of `publicURL`: the right-hand side of Message-IDs and of the default sender.
+    public var publicHost: String { URLComponents(string: publicURL)?.host ?? "localhost" }
+
+    /// The sender used when neither a message nor the provider names one.
+    public var fallbackFrom: String { mailFrom ?? "no-reply@" + publicHost }
+
+    /// `actionsWorkerMemoryMegabytes` in bytes, or its default: four times the per-execution budget, at least 512 MiB.
+    public var actionsWorkerMemoryLimitBytes: Int {
+        actionsWorkerMemoryMegabytes.map { $0 << 20 } ?? max(512 << 20, (actionsMemoryMegabytes << 20) * 4)
+    }
 }
 
 /// A configuration value that cannot be used; the message names the key and how to set it.
@@ -62,7 +101,11 @@ public struct ConfigurationLoader: Sendable {
         "bootstrap_client_id", "bootstrap_client_secret", "log_level",
         "smtp_url", "environment", "mail_from", "mail_poll_interval_ms", "mail_backoff_base_ms", "mail_lease_ms", "mail_max_attempts",
         "change_password_burst", "change_password_refill_seconds", "tenant_name", "smtp_ca_file",
-        "actions_workers", "actions_timeout_ms", "actions_memory_mb",
+        "actions_workers", "actions_timeout_ms", "actions_memory_mb", "actions_worker_memory_mb",
+        "reset_mail_burst", "reset_mail_refill_seconds", "reset_queue_capacity", "ticket_retention_hours", "ticket_sweep_interval_seconds",
+        "signup_burst", "signup_refill_ms", "brute_force_threshold", "mail_batch_size", "mail_abandon_after_hours",
+        "access_token_lifetime_seconds", "id_token_lifetime_seconds", "authorization_code_lifetime_seconds", "refresh_token_lifetime_seconds",
+        "session_lifetime_hours", "session_idle_lifetime_hours", "management_token_lifetime_seconds",
     ]
 
     public static func environmentName(_ key: String) -> String { "USHER_" + key.uppercased() }
@@ -154,20 +197,20 @@ public struct ConfigurationLoader: Sendable {
             guard v.contains("@"), !v.contains(where: \.isNewline) else { throw fail(source, "'\(v)' is not an email address") }
             config.mailFrom = v
         }
-        func milliseconds(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+        func integer(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let (v, source) = value(key) else { return nil }
             guard let n = Int(v), range.contains(n) else { throw fail(source, "'\(v)' is not a number in \(range.lowerBound)...\(range.upperBound)") }
             return n
         }
-        if let ms = try milliseconds("mail_poll_interval_ms", 1...3_600_000) { config.courier.pollInterval = .milliseconds(ms) }
-        if let ms = try milliseconds("mail_backoff_base_ms", 1...86_400_000) {
+        if let ms = try integer("mail_poll_interval_ms", 1...3_600_000) { config.courier.pollInterval = .milliseconds(ms) }
+        if let ms = try integer("mail_backoff_base_ms", 1...86_400_000) {
             config.courier.backoffBase = Double(ms) / 1000
             config.courier.backoffMax = max(config.courier.backoffBase, min(config.courier.backoffMax, config.courier.backoffBase * 128))
         }
-        if let ms = try milliseconds("mail_lease_ms", 100...86_400_000) { config.courier.leaseDuration = Double(ms) / 1000 }
-        if let n = try milliseconds("mail_max_attempts", 1...1_000) { config.courier.maxAttempts = n }
-        if let n = try milliseconds("change_password_burst", 1...1_000_000_000) { config.changePasswordBurst = n }
-        if let n = try milliseconds("change_password_refill_seconds", 1...86_400) { config.changePasswordRefillSeconds = TimeInterval(n) }
+        if let ms = try integer("mail_lease_ms", 100...86_400_000) { config.courier.leaseDuration = Double(ms) / 1000 }
+        if let n = try integer("mail_max_attempts", 1...1_000) { config.courier.maxAttempts = n }
+        if let n = try integer("change_password_burst", 1...1_000_000_000) { config.changePasswordBurst = n }
+        if let n = try integer("change_password_refill_seconds", 1...86_400) { config.changePasswordRefillSeconds = TimeInterval(n) }
         if let (v, source) = value("smtp_ca_file") {
             guard FileManager.default.isReadableFile(atPath: v) else { throw fail(source, "cannot read CA file '\(v)'") }
             config.smtpCAFile = v
@@ -176,9 +219,27 @@ public struct ConfigurationLoader: Sendable {
             guard !v.isEmpty, v.count <= 64, !v.contains(where: \.isNewline) else { throw fail(source, "'\(v)' is not a tenant name (1-64 characters)") }
             config.tenantName = v
         }
-        if let n = try milliseconds("actions_workers", 1...64) { config.actionsWorkers = n }
-        if let n = try milliseconds("actions_timeout_ms", 10...600_000) { config.actionsTimeoutMilliseconds = n }
-        if let n = try milliseconds("actions_memory_mb", 8...16_384) { config.actionsMemoryMegabytes = n }
+        if let n = try integer("actions_workers", 1...64) { config.actionsWorkers = n }
+        if let n = try integer("actions_timeout_ms", 10...600_000) { config.actionsTimeoutMilliseconds = n }
+        if let n = try integer("actions_memory_mb", 8...16_384) { config.actionsMemoryMegabytes = n }
+        if let n = try integer("actions_worker_memory_mb", 64...65_536) { config.actionsWorkerMemoryMegabytes = n }
+        if let n = try integer("reset_mail_burst", 1...1_000_000_000) { config.resetMailBurst = n }
+        if let n = try integer("reset_mail_refill_seconds", 1...86_400) { config.resetMailRefillSeconds = TimeInterval(n) }
+        if let n = try integer("reset_queue_capacity", 1...10_000_000) { config.resetQueueCapacity = n }
+        if let n = try integer("ticket_retention_hours", 0...87_600) { config.ticketRetentionHours = n }
+        if let n = try integer("ticket_sweep_interval_seconds", 1...86_400) { config.ticketSweepIntervalSeconds = n }
+        if let n = try integer("signup_burst", 1...1_000_000_000) { config.signupBurst = n }
+        if let n = try integer("signup_refill_ms", 1...86_400_000) { config.signupRefillMilliseconds = n }
+        if let n = try integer("brute_force_threshold", 1...1_000) { config.bruteForceThreshold = n }
+        if let n = try integer("mail_batch_size", 1...10_000) { config.courier.batchSize = n }
+        if let n = try integer("mail_abandon_after_hours", 1...8_760) { config.courier.abandonAfter = TimeInterval(n) * 3_600 }
+        if let n = try integer("access_token_lifetime_seconds", 60...2_592_000) { config.loginLifetimes.accessToken = n }
+        if let n = try integer("id_token_lifetime_seconds", 60...2_592_000) { config.loginLifetimes.idToken = n }
+        if let n = try integer("authorization_code_lifetime_seconds", 10...600) { config.loginLifetimes.authorizationCode = TimeInterval(n) }
+        if let n = try integer("refresh_token_lifetime_seconds", 60...31_536_000) { config.loginLifetimes.refreshToken = TimeInterval(n) }
+        if let n = try integer("session_lifetime_hours", 1...8_760) { config.loginLifetimes.session = TimeInterval(n) * 3_600 }
+        if let n = try integer("session_idle_lifetime_hours", 1...8_760) { config.loginLifetimes.sessionIdle = TimeInterval(n) * 3_600 }
+        if let n = try integer("management_token_lifetime_seconds", 60...2_592_000) { config.managementTokenLifetimeSeconds = n }
         return config
     }
 

@@ -62,35 +62,9 @@ public final class UsherServer: Sendable {
         do {
             try await Migrator.migrate(database.database, logger: logger)
             let store = SQLUsherStore(provider: database)
-            let signer = try await TokenSigner.load(store: store, clock: clock)
-            let hasher = passwordHasher ?? BcryptPasswordHasher(cost: configuration.bcryptCost)
             let providerConfigured = try await store.emailProvider()?.enabled == true
-            let mail = MailService(
-                store: store, clock: clock, messageIDDomain: URLComponents(string: configuration.publicURL)?.host ?? "localhost",
-                // The development mailbox is the fallback transport whenever no SMTP URL is given in development.
-                usesDevelopmentMailbox: configuration.environment == .development && configuration.smtpURL == nil)
-            var actionPool: ActionWorkerPool?
-            let runner: any PostLoginActionRunner
-            switch actions {
-            case .syntaxCheckOnly:
-                runner = WorkerPoolActionRunner(pool: nil)
-            case .workerPool(let path):
-                let pool = ActionWorkerPool.forServer(configuration, executablePath: path ?? ActionWorkerPool.currentExecutablePath, logger: logger)
-                actionPool = pool
-                runner = WorkerPoolActionRunner(pool: pool)
-            case .runner(let given):
-                runner = given
-            }
-            let services = UsherServices(
-                store: store,
-                users: UserService(store: store, hasher: hasher, passwordRules: ConnectionPasswordRules(hasher: hasher, history: store), clock: clock),
-                clients: ClientService(store: store, clock: clock),
-                machineTokens: MachineTokenService(store: store, signer: signer, clock: clock, publicURL: configuration.publicURL),
-                signer: signer,
-                publicURL: configuration.publicURL,
-                mail: mail, clock: clock, hasher: hasher, tenantName: configuration.tenantName,
-                changePasswordBurst: configuration.changePasswordBurst, changePasswordRefill: configuration.changePasswordRefillSeconds,
-                actionRunner: runner)
+            let (services, actionPool) = try await ServiceGraph.build(
+                configuration, store: store, clock: clock, passwordHasher: passwordHasher, actions: actions, logger: logger)
             return UsherServer(configuration: configuration, database: database, store: store, services: services,
                                registry: PrometheusCollectorRegistry(), logger: logger, clock: clock, providerConfiguredAtOpen: providerConfigured,
                                actionPool: actionPool)
@@ -112,19 +86,10 @@ public final class UsherServer: Sendable {
         UsherRouter.build(services: services, registry: registry, trustedProxies: configuration.trustedProxies)
     }
 
-    /// The sender used when neither a message nor the provider names one.
-    var fallbackFrom: String {
-        configuration.mailFrom ?? "no-reply@" + (URLComponents(string: configuration.publicURL)?.host ?? "localhost")
-    }
-
     /// The courier and its transport, for `usher serve`. Refuses production without any provider; warns loudly in
     /// development when mail will only reach the development mailbox.
     public func makeCourier() throws -> CourierService {
-        var fixed: SMTPMailTransport?
-        if let url = configuration.smtpURL {
-            fixed = try SMTPMailTransport(configuration: try SMTPConfiguration(url: url), defaultFrom: fallbackFrom, logger: logger)
-            logger.info("Delivering mail through USHER_SMTP_URL", metadata: ["smtp": "\(fixed?.client.configuration.description ?? "-")"])
-        } else if !providerConfiguredAtOpen {
+        if configuration.smtpURL == nil && !providerConfiguredAtOpen {
             if configuration.environment == .production {
                 throw ConfigurationError(description: """
                     Refusing to start: USHER_ENVIRONMENT=production but no email provider is configured, so no invitation or \
@@ -140,17 +105,7 @@ public final class UsherServer: Sendable {
                 ************************************************************************
                 """)
         }
-        let devMailbox = configuration.environment == .development
-            ? DevelopmentMailbox(store: store, clock: clock, defaultFrom: fallbackFrom) : nil
-        var courierLogger = logger
-        courierLogger[metadataKey: "component"] = "courier"
-        let transport = ConfiguredMailTransport(store: store, fixed: fixed, devMailbox: devMailbox, fallbackFrom: fallbackFrom, logger: courierLogger,
-                                                providerCAFile: configuration.smtpCAFile)
-        var settings = configuration.courier
-        // As many deliveries in flight as the SMTP client keeps connections (`?pool=` in USHER_SMTP_URL, default 4).
-        if let fixed { settings.concurrency = fixed.client.configuration.pool.maximumConnections }
-        let courier = Courier(store: store, transport: transport, clock: clock, settings: settings, logger: courierLogger)
-        return CourierService(courier: courier, transport: transport)
+        return try ServiceGraph.courier(configuration, store: store, clock: clock, logger: logger)
     }
 
     /// The HTTP application, with TLS when a certificate is configured, and the mail courier beside it.
@@ -166,7 +121,7 @@ public final class UsherServer: Sendable {
         } else {
             server = .http1()
         }
-        let resets = PasswordResetWorker(resets: services.passwordResets, store: store, clock: clock)
+        let resets = ServiceGraph.passwordResetWorker(configuration, services: services, clock: clock)
         var background: [any Service] = [courier, resets]
         // Listed before the HTTP server, so it stops after the server (services shut down in reverse order).
         if let actionPool { background.append(ActionWorkerPoolService(pool: actionPool)) }

@@ -143,21 +143,6 @@ public struct ActionWorkerPoolService: Service {
 }
 
 extension ActionWorkerPool {
-    /// The pool `usher serve` runs: `<this executable> actions-worker`, sized and limited by the configuration.
-    static func forServer(_ configuration: UsherConfiguration, executablePath: String, logger: Logger) -> ActionWorkerPool {
-        var poolLogger = logger
-        poolLogger[metadataKey: "component"] = "actions"
-        return ActionWorkerPool(
-            configuration: .init(
-                command: WorkerCommand(executablePath: executablePath),
-                workerCount: configuration.actionsWorkers,
-                limits: ActionLimits(timeLimit: .milliseconds(configuration.actionsTimeoutMilliseconds),
-                                     memoryBudgetBytes: configuration.actionsMemoryMegabytes << 20),
-                // The hard per-worker bound stays well above the per-execution budget (JavaScriptCore's own heap).
-                workerMemoryLimitBytes: max(512 << 20, (configuration.actionsMemoryMegabytes << 20) * 4)),
-            logger: poolLogger)
-    }
-
     /// This process's executable, for spawning `actions-worker`: `/proc/self/exe` where it exists, else argv[0].
     static var currentExecutablePath: String {
         let proc = "/proc/self/exe"

@@ -1,6 +1,9 @@
 import Foundation
 
-/// The domain services an entry point (HTTP, CLI) calls; built by `UsherApp`.
+/// The domain services an entry point (HTTP, CLI) calls.
+///
+/// A plain container: `UsherApp`'s `ServiceGraph` builds every service and its limits from the configuration, so
+/// the HTTP layer and the CLI can name what they receive without depending on how it was made.
 public struct UsherServices: Sendable {
     public var store: any UsherStore
     public var users: UserService
@@ -26,43 +29,29 @@ public struct UsherServices: Sendable {
     /// Limits for `/dbconnections/signup` per client IP.
     public var signupLimiter: RateLimiter
 
-    /// `boundActions` (what each login runs) defaults to `actions.boundPostLoginActions()`: the deployed versions of
-    /// the post-login bindings, in order; tests may inject a fixed list.
-    /// `mail` defaults to a service on `store` with the system clock that assumes the development mailbox.
-    public init(store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner, publicURL: String,
-                mail: MailService? = nil, clock: any UsherClock = SystemClock(), hasher: any PasswordHasher, tenantName: String = "usher",
-                changePasswordBurst: Int = 10, changePasswordRefill: TimeInterval = 60,
-                actionRunner: any PostLoginActionRunner = UnavailableActionRunner(),
-                boundActions: (@Sendable () async throws -> [DeployedAction])? = nil) {
+    public init(store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner,
+                publicURL: String, mail: MailService, emailTemplates: EmailTemplateService, tickets: TicketService,
+                passwordResets: PasswordResetService, emailVerification: EmailVerificationService, signups: SignupService,
+                invitations: InvitationService, logs: LogService, tenant: TenantService, login: LoginService,
+                actionRunner: any PostLoginActionRunner, actions: ActionService, signupLimiter: RateLimiter) {
         self.store = store
         self.users = users
         self.clients = clients
         self.machineTokens = machineTokens
         self.signer = signer
         self.publicURL = publicURL
-        let mail = mail ?? MailService(store: store, clock: clock, messageIDDomain: URLComponents(string: publicURL)?.host ?? "localhost",
-                                       usesDevelopmentMailbox: true)
         self.mail = mail
-        emailTemplates = EmailTemplateService(store: store, clock: clock)
-        let links = LinkIssuer(store: store, clock: clock, templates: emailTemplates, mail: mail, publicURL: publicURL, tenantName: tenantName)
-        let redeemer = TicketRedeemer(store: store, clock: clock)
-        tickets = TicketService(store: store, links: links)
-        passwordResets = PasswordResetService(
-            store: store, links: links, redeemer: redeemer, hasher: hasher, clock: clock,
-            requestLimiter: RateLimiter(burst: changePasswordBurst, refill: changePasswordRefill, clock: clock),
-            // One mailbox gets at most 20 reset emails in a burst, then one every 3 minutes, whoever asks.
-            mailLimiter: RateLimiter(burst: max(20, changePasswordBurst), refill: min(180, changePasswordRefill * 3), clock: clock))
-        emailVerification = EmailVerificationService(store: store, clock: clock, links: links, redeemer: redeemer)
-        invitations = InvitationService(users: users, resets: passwordResets)
-        signups = SignupService(store: store, users: users, verification: emailVerification, clock: clock)
-        logs = LogService(store: store)
-        tenant = TenantService(store: store, name: tenantName)
-        signupLimiter = RateLimiter(burst: 50, refill: 1.2, clock: clock)
+        self.emailTemplates = emailTemplates
+        self.tickets = tickets
+        self.passwordResets = passwordResets
+        self.emailVerification = emailVerification
+        self.signups = signups
+        self.invitations = invitations
+        self.logs = logs
+        self.tenant = tenant
+        self.login = login
         self.actionRunner = actionRunner
-        let actions = ActionService(store: store, clock: clock, runner: actionRunner)
         self.actions = actions
-        login = LoginService(store: store, hasher: hasher, signer: signer, clock: clock, runner: actionRunner,
-                             boundActions: boundActions ?? { try await actions.boundPostLoginActions() },
-                             resets: passwordResets, publicURL: publicURL)
+        self.signupLimiter = signupLimiter
     }
 }

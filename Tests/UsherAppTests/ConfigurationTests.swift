@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UsherApp
+import UsherCore
 import UsherHTTP
 
 @Suite("Configuration")
@@ -26,6 +27,57 @@ struct ConfigurationTests {
         for (key, value) in [("USHER_ACTIONS_WORKERS", "0"), ("USHER_ACTIONS_TIMEOUT_MS", "soon"), ("USHER_ACTIONS_MEMORY_MB", "1")] {
             #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(flags: [:], environment: [key: value], configFile: nil) }
         }
+    }
+
+    @Test func limitsDefaultToTodaysValues() async throws {
+        let test = try await TestServer.start(configuration: try ConfigurationLoader.load(flags: [:], environment: [:], configFile: nil))
+        let services = test.server.services
+        #expect(services.signupLimiter.burst == 50 && services.signupLimiter.refill == 1.2)
+        #expect(services.passwordResets.requestLimiter.burst == 10 && services.passwordResets.requestLimiter.refill == 60)
+        #expect(services.passwordResets.mailLimiter.burst == 20 && services.passwordResets.mailLimiter.refill == 180)
+        #expect(services.passwordResets.queue.capacity == 10_000)
+        #expect(services.login.bruteForceThreshold == 10)
+        #expect(services.mail.usesDevelopmentMailbox)
+        let lifetimes = services.login.lifetimes
+        #expect(lifetimes.accessToken == 86_400 && lifetimes.idToken == 36_000 && lifetimes.authorizationCode == 120)
+        #expect(lifetimes.refreshToken == 30 * 86_400 && lifetimes.session == 168 * 3_600 && lifetimes.sessionIdle == 72 * 3_600)
+        #expect(services.machineTokens.tokenLifetime == 86_400)
+        await test.stop()
+    }
+
+    @Test func limitKeysReachTheServices() async throws {
+        let configuration = try ConfigurationLoader.load(
+            flags: ["signup_burst": "7", "brute_force_threshold": "4"],
+            environment: ["USHER_SIGNUP_REFILL_MS": "2500", "USHER_RESET_MAIL_BURST": "3", "USHER_RESET_MAIL_REFILL_SECONDS": "90",
+                          "USHER_RESET_QUEUE_CAPACITY": "5", "USHER_MAIL_BATCH_SIZE": "16", "USHER_MAIL_ABANDON_AFTER_HOURS": "2",
+                          "USHER_ACTIONS_WORKER_MEMORY_MB": "256", "USHER_TICKET_RETENTION_HOURS": "24",
+                          "USHER_ACCESS_TOKEN_LIFETIME_SECONDS": "600", "USHER_SESSION_LIFETIME_HOURS": "2",
+                          "USHER_MANAGEMENT_TOKEN_LIFETIME_SECONDS": "3600"],
+            configFile: nil)
+        #expect(configuration.courier.batchSize == 16 && configuration.courier.abandonAfter == 7_200)
+        #expect(configuration.actionsWorkerMemoryLimitBytes == 256 << 20 && configuration.ticketRetentionHours == 24)
+        let test = try await TestServer.start(configuration: configuration)
+        let services = test.server.services
+        #expect(services.signupLimiter.burst == 7 && services.signupLimiter.refill == 2.5)
+        #expect(services.passwordResets.mailLimiter.burst == 3 && services.passwordResets.mailLimiter.refill == 90)
+        #expect(services.passwordResets.queue.capacity == 5)
+        #expect(services.login.bruteForceThreshold == 4)
+        #expect(services.login.lifetimes.accessToken == 600 && services.login.lifetimes.session == 7_200)
+        #expect(services.machineTokens.tokenLifetime == 3_600)
+        await test.stop()
+        for (key, value) in [("USHER_SIGNUP_BURST", "0"), ("USHER_RESET_QUEUE_CAPACITY", "many"), ("USHER_BRUTE_FORCE_THRESHOLD", "-1")] {
+            #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(flags: [:], environment: [key: value], configFile: nil) }
+        }
+    }
+
+    /// Without its own keys the per-mailbox reset limit follows the per-request one, as it always has.
+    @Test func resetMailLimitFollowsTheChangePasswordLimit() throws {
+        let loose = try ConfigurationLoader.load(
+            flags: [:], environment: ["USHER_CHANGE_PASSWORD_BURST": "100", "USHER_CHANGE_PASSWORD_REFILL_SECONDS": "10"], configFile: nil)
+        #expect(loose.resetMailLimit.burst == 100 && loose.resetMailLimit.refillSeconds == 30)
+        let tight = try ConfigurationLoader.load(
+            flags: [:], environment: ["USHER_CHANGE_PASSWORD_BURST": "2", "USHER_CHANGE_PASSWORD_REFILL_SECONDS": "600"], configFile: nil)
+        #expect(tight.resetMailLimit.burst == 20 && tight.resetMailLimit.refillSeconds == 180)
     }
 
     @Test func badValuesNameTheKey() {

@@ -18,9 +18,11 @@ struct TestServer {
     let clock: FakeClock
     let path: String
 
+    /// `configuration` gives the keys a test cares about; the database, public URL and bootstrap client are set here.
     static func start(clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly,
-                      passwordHasher: any PasswordHasher = PlainTextPasswordHasher()) async throws -> TestServer {
-        var configuration = UsherConfiguration()
+                      passwordHasher: any PasswordHasher = PlainTextPasswordHasher(),
+                      configuration: UsherConfiguration = UsherConfiguration()) async throws -> TestServer {
+        var configuration = configuration
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("usher-http-\(UUID().uuidString).sqlite").path
         configuration.database = .sqlite(path: path)
         configuration.publicURL = "https://id.example.test"

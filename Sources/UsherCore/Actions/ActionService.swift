@@ -11,11 +11,14 @@ import Foundation
 /// - Code that does not parse is refused on create, update and deploy with 400 and the line and column.
 /// - Dependencies are stored and returned but not installed: `require` of them fails at run time.
 public struct ActionService: Sendable {
-    let store: any UsherStore
+    /// What the service reads and writes: only Actions, their versions and bindings.
+    public typealias Store = any ActionStore
+
+    let store: Store
     let clock: any UsherClock
     let runner: any PostLoginActionRunner
 
-    public init(store: any UsherStore, clock: any UsherClock, runner: any PostLoginActionRunner) {
+    public init(store: Store, clock: any UsherClock, runner: any PostLoginActionRunner) {
         self.store = store
         self.clock = clock
         self.runner = runner

@@ -14,8 +14,11 @@ public enum Bootstrap {
 
     public static let adminClientName = "Usher Management (bootstrap)"
 
+    /// What bootstrap reads and writes: the default connection, the administrator application and its grant.
+    public typealias Store = any ClientStore & ConnectionStore
+
     /// Idempotent; safe to run on every start of every instance.
-    public static func run(store: any UsherStore, clock: any UsherClock, managementAudience: String,
+    public static func run(store: Store, clock: any UsherClock, managementAudience: String,
                            clientID: String?, clientSecret: String?) async throws -> Outcome {
         let now = clock.now
         if try await store.connection(name: Connection.defaultDatabaseName) == nil {
@@ -49,7 +52,7 @@ public enum Bootstrap {
         return .generated(clientID: id, clientSecret: secret)
     }
 
-    private static func createAdminClient(store: any UsherStore, clientID: String, secret: String, now: Date, audience: String) async throws {
+    private static func createAdminClient(store: Store, clientID: String, secret: String, now: Date, audience: String) async throws {
         let client = Client(
             clientID: clientID, name: adminClientName, appType: "non_interactive",
             secretHash: SecureRandom.secretHash(secret), grantTypes: ["client_credentials"], createdAt: now, updatedAt: now)
@@ -57,7 +60,7 @@ public enum Bootstrap {
         try await ensureGrant(store: store, clientID: clientID, audience: audience)
     }
 
-    private static func ensureGrant(store: any UsherStore, clientID: String, audience: String) async throws {
+    private static func ensureGrant(store: Store, clientID: String, audience: String) async throws {
         if var grant = try await store.clientGrant(clientID: clientID, audience: audience) {
             if Set(grant.scope) != Set(ManagementScope.all) {
                 grant.scope = ManagementScope.all

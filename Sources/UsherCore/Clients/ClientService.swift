@@ -2,10 +2,13 @@ import Foundation
 
 /// Applications, their grants and database connections, with Auth0's validation rules.
 public struct ClientService: Sendable {
-    let store: any UsherStore
+    /// What the service reads and writes: applications, their grants and the connections they may use.
+    public typealias Store = any ClientStore & ConnectionStore
+
+    let store: Store
     let clock: any UsherClock
 
-    public init(store: any UsherStore, clock: any UsherClock) {
+    public init(store: Store, clock: any UsherClock) {
         self.store = store
         self.clock = clock
     }

@@ -76,11 +76,14 @@ public struct EmailTemplateContext: Sendable {
 /// A template that does not parse is refused when it is saved, with the Liquid error's line and column, so a
 /// broken template is never discovered by the first person who should have received it.
 public struct EmailTemplateService: Sendable {
-    let store: any UsherStore
+    /// What the service reads and writes: only the stored templates.
+    public typealias Store = any EmailTemplateStore
+
+    let store: Store
     let clock: any UsherClock
     let cache: ParsedTemplateCache
 
-    public init(store: any UsherStore, clock: any UsherClock) {
+    public init(store: Store, clock: any UsherClock) {
         self.store = store
         self.clock = clock
         self.cache = ParsedTemplateCache()
@@ -233,8 +236,9 @@ public struct EmailTemplateService: Sendable {
 
     /// The template to send for `name`: the stored one, or Usher's default. nil when the stored one is disabled
     /// (Auth0 sends nothing then) or when there is neither.
-    public func sendable(name: String, in store: (any UsherStore)? = nil) async throws -> (template: EmailTemplate, defaultText: String?)? {
-        if let stored = try await (store ?? self.store).emailTemplate(name: name) {
+    public func sendable(name: String, in store: (any EmailTemplateStore)? = nil) async throws -> (template: EmailTemplate, defaultText: String?)? {
+        let source: any EmailTemplateStore = store ?? self.store
+        if let stored = try await source.emailTemplate(name: name) {
             guard stored.enabled else { return nil }
             var template = stored
             let defaults = DefaultEmailTemplates.content(for: name)

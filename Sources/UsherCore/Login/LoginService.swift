@@ -81,7 +81,11 @@ public enum LoginStop: Error, Sendable, Equatable {
 /// Logins: password checks with brute-force protection, post-login Actions, sessions, authorization codes,
 /// and the tokens of the OpenID Connect provider.
 public final class LoginService: Sendable {
-    let store: any UsherStore
+    /// What the service reads and writes: who logs in (users, clients, connections), what a login leaves behind
+    /// (sessions, codes, refresh tokens, failures, log events), and a transaction for the login count.
+    public typealias Store = any UserStore & ClientStore & ConnectionStore & LoginStore & LogStore & TransactionalStore
+
+    let store: Store
     let hasher: any PasswordHasher
     let signer: TokenSigner
     let clock: any UsherClock
@@ -96,19 +100,34 @@ public final class LoginService: Sendable {
     public let bruteForceThreshold: Int
     private let dummyHash = Mutex<String?>(nil)
 
-    public static let accessTokenLifetime = 86_400
-    public static let idTokenLifetime = 36_000
-    public static let codeLifetime: TimeInterval = 120
-    public static let refreshTokenLifetime: TimeInterval = 30 * 86_400
-    public static let sessionLifetime: TimeInterval = 168 * 3_600
-    public static let sessionIdleLifetime: TimeInterval = 72 * 3_600
+    /// How long what a login hands out stays valid.
+    public let lifetimes: Lifetimes
+
+    /// Lifetimes of tokens, codes and sessions. The defaults are Auth0's; `usher serve` takes them from the
+    /// configuration (`access_token_lifetime_seconds`, …).
+    public struct Lifetimes: Sendable, Equatable {
+        /// Access tokens (`expires_in`), in seconds.
+        public var accessToken = 86_400
+        /// ID tokens, in seconds.
+        public var idToken = 36_000
+        /// Authorization codes: only long enough for the redirect and the code exchange.
+        public var authorizationCode: TimeInterval = 120
+        public var refreshToken: TimeInterval = 30 * 86_400
+        /// Absolute end of a hosted-login session, and its cookie's `Max-Age`.
+        public var session: TimeInterval = 168 * 3_600
+        /// A session not seen for this long ends before its absolute end.
+        public var sessionIdle: TimeInterval = 72 * 3_600
+
+        public init() {}
+    }
+
     /// A block lifts 30 days after the last failure (Auth0).
     public static let bruteForceWindow: TimeInterval = 30 * 86_400
     static let passwordRealmGrant = "http://auth0.com/oauth/grant-type/password-realm"
 
-    public init(store: any UsherStore, hasher: any PasswordHasher, signer: TokenSigner, clock: any UsherClock, runner: any PostLoginActionRunner,
+    public init(store: Store, hasher: any PasswordHasher, signer: TokenSigner, clock: any UsherClock, runner: any PostLoginActionRunner,
                 boundActions: @escaping @Sendable () async throws -> [DeployedAction], resets: PasswordResetService, publicURL: String,
-                bruteForceThreshold: Int = 10, logger: Logger = Logger(label: "usher.login")) {
+                bruteForceThreshold: Int = 10, lifetimes: Lifetimes = Lifetimes(), logger: Logger = Logger(label: "usher.login")) {
         self.store = store
         self.hasher = hasher
         self.signer = signer
@@ -121,6 +140,7 @@ public final class LoginService: Sendable {
         issuer = base + "/"
         managementAudience = base + "/api/v2/"
         self.bruteForceThreshold = bruteForceThreshold
+        self.lifetimes = lifetimes
     }
 
     static func oauth(_ kind: UsherError.Kind, _ error: String, _ description: String) -> UsherError {
@@ -382,7 +402,7 @@ public final class LoginService: Sendable {
         let value = SecureRandom.token(byteCount: 32)
         let now = clock.now
         try await store.insertSession(LoginSession(idHash: SecureRandom.secretHash(value), userID: user.userID, createdAt: now, lastSeenAt: now,
-                                                   expiresAt: now.addingTimeInterval(Self.sessionLifetime), ip: ip, userAgent: userAgent))
+                                                   expiresAt: now.addingTimeInterval(lifetimes.session), ip: ip, userAgent: userAgent))
         return value
     }
 
@@ -392,7 +412,7 @@ public final class LoginService: Sendable {
         let hash = SecureRandom.secretHash(cookie)
         guard let session = try await store.session(idHash: hash), session.revokedAt == nil else { return nil }
         let now = clock.now
-        guard session.expiresAt > now, now.timeIntervalSince(session.lastSeenAt) < Self.sessionIdleLifetime else { return nil }
+        guard session.expiresAt > now, now.timeIntervalSince(session.lastSeenAt) < lifetimes.sessionIdle else { return nil }
         guard let user = try await store.user(id: session.userID), !user.blocked else { return nil }
         // A password reset revokes sessions; this also covers a session that was created before it.
         if let reset = user.lastPasswordReset, reset > session.createdAt { return nil }
@@ -414,7 +434,7 @@ public final class LoginService: Sendable {
             codeHash: SecureRandom.secretHash(code), clientID: request.clientID, userID: login.user.userID, redirectURI: request.redirectURI,
             scope: request.scope, audience: request.audience, nonce: request.nonce, codeChallenge: request.codeChallenge,
             codeChallengeMethod: request.codeChallengeMethod, idTokenClaims: login.idTokenClaims, accessTokenClaims: login.accessTokenClaims,
-            createdAt: now, expiresAt: now.addingTimeInterval(Self.codeLifetime)))
+            createdAt: now, expiresAt: now.addingTimeInterval(lifetimes.authorizationCode)))
         return code
     }
 
@@ -550,16 +570,16 @@ public final class LoginService: Sendable {
         if scopes.contains("openid") { audiences.append(.string(issuer + "userinfo")) }
         access["aud"] = audiences.count == 1 ? audiences[0] : .array(audiences)
         access["iat"] = .int(now)
-        access["exp"] = .int(now + Int64(Self.accessTokenLifetime))
+        access["exp"] = .int(now + Int64(lifetimes.accessToken))
         access["scope"] = .string(scope)
         access["azp"] = .string(client.clientID)
         access["jti"] = .string(SecureRandom.token(byteCount: 16))
         for (key, value) in accessClaims { access[key] = value }
         var tokens = UserTokens(accessToken: try await signer.sign(ClaimSet(access)), idToken: nil, refreshToken: nil,
-                                expiresIn: Self.accessTokenLifetime, scope: scope)
+                                expiresIn: lifetimes.accessToken, scope: scope)
         if scopes.contains("openid") {
             var id: JSONObject = ["iss": .string(issuer), "sub": .string(user.userID), "aud": .string(client.clientID), "iat": .int(now),
-                                  "exp": .int(now + Int64(Self.idTokenLifetime))]
+                                  "exp": .int(now + Int64(lifetimes.idToken))]
             if let nonce { id["nonce"] = .string(nonce) }
             for (key, value) in Self.profileClaims(user, scopes: scopes) { id[key] = value }
             for (key, value) in idClaims { id[key] = value }
@@ -570,7 +590,7 @@ public final class LoginService: Sendable {
             let hash = SecureRandom.secretHash(refresh)
             try await store.insertRefreshToken(RefreshTokenRecord(
                 tokenHash: hash, familyID: family ?? hash, clientID: client.clientID, userID: user.userID, scope: scope, audience: audience,
-                codeHash: codeHash, createdAt: clock.now, expiresAt: clock.now.addingTimeInterval(Self.refreshTokenLifetime)))
+                codeHash: codeHash, createdAt: clock.now, expiresAt: clock.now.addingTimeInterval(lifetimes.refreshToken)))
             tokens.refreshToken = refresh
         }
         return tokens

@@ -2,9 +2,12 @@ import Foundation
 
 /// Reading the tenant log (`GET /api/v2/logs`), with Auth0's parameters.
 public struct LogService: Sendable {
-    let store: any UsherStore
+    /// What the service reads and writes: only the tenant log.
+    public typealias Store = any LogStore
 
-    public init(store: any UsherStore) { self.store = store }
+    let store: Store
+
+    public init(store: Store) { self.store = store }
 
     /// Parses Auth0's query parameters: `page`, `per_page` (≤100), `include_totals`, `sort` (`date:1|-1`), `q`
     /// (`field:value` terms joined by AND; `field:(a OR b)`), or checkpoint paging with `from` and `take`.

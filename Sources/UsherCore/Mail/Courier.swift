@@ -46,7 +46,10 @@ public struct CourierSettings: Sendable, Equatable {
 /// Failures are recorded by the slots, one by one (they are rare and each has its own retry time).
 public final class Courier: Sendable {
     public let workerID: String
-    let store: any UsherStore
+    /// What the service reads and writes: only the outbox it claims from and records into.
+    public typealias Store = any OutboxStore
+
+    let store: Store
     let transport: any MailTransport
     let clock: any UsherClock
     let settings: CourierSettings
@@ -54,7 +57,7 @@ public final class Courier: Sendable {
     /// A number in 0...1; injected so tests get deterministic backoff.
     let jitter: @Sendable () -> Double
 
-    public init(store: any UsherStore, transport: any MailTransport, clock: any UsherClock = SystemClock(), settings: CourierSettings = CourierSettings(),
+    public init(store: Store, transport: any MailTransport, clock: any UsherClock = SystemClock(), settings: CourierSettings = CourierSettings(),
                 logger: Logger = Logger(label: "usher.courier"), workerID: String? = nil,
                 jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
         self.store = store

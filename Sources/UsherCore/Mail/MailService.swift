@@ -3,14 +3,18 @@ import Foundation
 /// Email operations the entry points call: the provider (Management API), the test email, the outbox and
 /// development mailbox views, and `enqueue` for services that send mail as part of a state change.
 public struct MailService: Sendable {
-    let store: any UsherStore
+    /// What the service reads and writes: the outbox, the development mailbox and the stored provider; never the data
+    /// the mail is about.
+    public typealias Store = any OutboxStore & DevMailboxStore & EmailProviderStore
+
+    let store: Store
     let clock: any UsherClock
     /// Right-hand side of generated Message-IDs (the public host).
     public let messageIDDomain: String
     /// Whether undelivered mail goes to the development mailbox (no provider configured at start-up).
     public let usesDevelopmentMailbox: Bool
 
-    public init(store: any UsherStore, clock: any UsherClock, messageIDDomain: String, usesDevelopmentMailbox: Bool) {
+    public init(store: Store, clock: any UsherClock, messageIDDomain: String, usesDevelopmentMailbox: Bool) {
         self.store = store
         self.clock = clock
         self.messageIDDomain = messageIDDomain
@@ -22,11 +26,12 @@ public struct MailService: Sendable {
     /// Queues an email in `store`, which may be a transaction's store: the email then exists exactly when the
     /// transaction's other writes do. Sends nothing now.
     @discardableResult
-    public func enqueue(in store: (any UsherStore)? = nil, to: String, from: String? = nil, replyTo: String? = nil, subject: String,
+    public func enqueue(in store: (any OutboxStore)? = nil, to: String, from: String? = nil, replyTo: String? = nil, subject: String,
                         html: String, text: String? = nil, purpose: String, userID: String? = nil) async throws -> OutboxMessage {
         let message = try self.message(to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
                                        userID: userID)
-        try await (store ?? self.store).enqueueOutbox(message)
+        let target: any OutboxStore = store ?? self.store
+        try await target.enqueueOutbox(message)
         return message
     }
 

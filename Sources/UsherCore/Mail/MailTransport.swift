@@ -72,11 +72,11 @@ public protocol MailTransport: Sendable {
 /// Stores mail in the database (`dev_mailbox`) instead of sending it, for development without a provider.
 /// Read it at `/dev/mail`.
 public struct DevelopmentMailbox: MailTransport {
-    let store: any UsherStore
+    let store: any DevMailboxStore
     let clock: any UsherClock
     let defaultFrom: String
 
-    public init(store: any UsherStore, clock: any UsherClock = SystemClock(), defaultFrom: String) {
+    public init(store: any DevMailboxStore, clock: any UsherClock = SystemClock(), defaultFrom: String) {
         self.store = store
         self.clock = clock
         self.defaultFrom = defaultFrom

@@ -124,11 +124,19 @@ public protocol ActionStore: Sendable {
     func boundActionVersions(triggerID: String) async throws -> [BoundActionVersion]
 }
 
-/// Everything Usher persists, with transactions.
-public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore,
-    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore, LoginStore, ActionStore {
+/// The entry point of a database transaction, on its own so a service that writes several things atomically can
+/// name it beside the narrow stores it reads (`any UserStore & TransactionalStore`) instead of taking all of `UsherStore`.
+///
+/// The body still receives the whole store: a transaction's writes may touch any table, and the store behind it is
+/// the same one the service was given.
+public protocol TransactionalStore: Sendable {
     /// Runs `body` in one database transaction: all its writes land, or none do.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T
+}
+
+/// Everything Usher persists, with transactions.
+public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore,
+    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore, LoginStore, ActionStore, TransactionalStore {
     /// Cheap round trip used by `/health`.
     func ping() async throws
 }

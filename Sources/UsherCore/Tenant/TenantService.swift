@@ -3,11 +3,14 @@ import UsherLiquid
 
 /// `GET/PATCH /api/v2/tenants/settings`: the names, support contacts and custom reset page templates read.
 public struct TenantService: Sendable {
-    let store: any UsherStore
+    /// What the service reads and writes: only the tenant settings.
+    public typealias Store = any TenantSettingsStore
+
+    let store: Store
     /// The tenant's raw name (`{{ tenant }}` in templates).
     public let name: String
 
-    public init(store: any UsherStore, name: String) {
+    public init(store: Store, name: String) {
         self.store = store
         self.name = name
     }

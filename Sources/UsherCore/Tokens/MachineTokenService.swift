@@ -14,10 +14,15 @@ public struct MachineToken: Sendable {
 
 /// Issues and checks Management API tokens (OAuth 2 client credentials).
 public struct MachineTokenService: Sendable {
-    /// Auth0's default lifetime for Management API tokens.
-    public static let lifetime = 86_400
+    /// Auth0's default lifetime for Management API tokens: a day.
+    public static let defaultTokenLifetime = 86_400
+    /// Lifetime of the tokens issued, in seconds (`expires_in`).
+    public let tokenLifetime: Int
 
-    let store: any UsherStore
+    /// What the service reads and writes: only the applications and grants a client-credentials request names.
+    public typealias Store = any ClientStore
+
+    let store: Store
     let signer: TokenSigner
     let clock: any UsherClock
     /// `{public_url}/` — the `iss` claim.
@@ -26,8 +31,9 @@ public struct MachineTokenService: Sendable {
     public let managementAudience: String
     let verifiedTokens = VerifiedTokenCache()
 
-    public init(store: any UsherStore, signer: TokenSigner, clock: any UsherClock, publicURL: String) {
+    public init(store: Store, signer: TokenSigner, clock: any UsherClock, publicURL: String, tokenLifetime: Int = defaultTokenLifetime) {
         self.store = store
+        self.tokenLifetime = tokenLifetime
         self.signer = signer
         self.clock = clock
         let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
@@ -75,10 +81,10 @@ public struct MachineTokenService: Sendable {
         let now = Int64(clock.now.timeIntervalSince1970)
         let scope = scopes.joined(separator: " ")
         let claims = AccessTokenClaims(
-            iss: issuer, sub: "\(client.clientID)@clients", aud: audience, iat: now, exp: now + Int64(Self.lifetime),
+            iss: issuer, sub: "\(client.clientID)@clients", aud: audience, iat: now, exp: now + Int64(tokenLifetime),
             scope: scope, gty: "client-credentials", azp: client.clientID, jti: SecureRandom.token(byteCount: 16))
         let token = try await signer.sign(claims)
-        return MachineToken(accessToken: token, expiresIn: Self.lifetime, scope: scope)
+        return MachineToken(accessToken: token, expiresIn: tokenLifetime, scope: scope)
     }
 
     /// Checks a bearer token for the Management API and returns its claims; 401 errors as Auth0 words them.

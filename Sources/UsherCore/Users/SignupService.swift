@@ -38,12 +38,16 @@ public struct SignupError: Error, Sendable, Equatable {
 /// An address that already has an account gets the generic `invalid_signup` answer after the same work as a
 /// real sign-up (Auth0's "generic response" tenant option, on by default here), so sign-up cannot enumerate users.
 public struct SignupService: Sendable {
-    let store: any UsherStore
+    /// What the service reads and writes: the client and connection a sign-up names, and the log; users are created
+    /// through `UserService`.
+    public typealias Store = any ClientStore & ConnectionStore & LogStore
+
+    let store: Store
     let users: UserService
     let verification: EmailVerificationService
     let clock: any UsherClock
 
-    public init(store: any UsherStore, users: UserService, verification: EmailVerificationService, clock: any UsherClock) {
+    public init(store: Store, users: UserService, verification: EmailVerificationService, clock: any UsherClock) {
         self.store = store
         self.users = users
         self.verification = verification

@@ -64,12 +64,16 @@ public struct UserSearchResult: Sendable {
 
 /// Users: creation, lookup, update, deletion and search with Auth0's rules.
 public struct UserService: Sendable {
-    let store: any UsherStore
+    /// What the service reads and writes: users by id and email, the connection that holds them, and a transaction for
+    /// a user with its first password in history.
+    public typealias Store = any UserStore & ConnectionStore & TransactionalStore
+
+    let store: Store
     let hasher: any PasswordHasher
     let passwordRules: any PasswordRulesValidator
     let clock: any UsherClock
 
-    public init(store: any UsherStore, hasher: any PasswordHasher, passwordRules: any PasswordRulesValidator, clock: any UsherClock) {
+    public init(store: Store, hasher: any PasswordHasher, passwordRules: any PasswordRulesValidator, clock: any UsherClock) {
         self.store = store
         self.hasher = hasher
         self.passwordRules = passwordRules

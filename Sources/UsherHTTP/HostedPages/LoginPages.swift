@@ -29,7 +29,7 @@ extension HostedPagesController {
         guard let value else {
             return "\(Self.sessionCookie)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + (isHTTPS ? "; Secure" : "")
         }
-        return "\(Self.sessionCookie)=\(value); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(LoginService.sessionLifetime))" + (isHTTPS ? "; Secure" : "")
+        return "\(Self.sessionCookie)=\(value); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(services.login.lifetimes.session))" + (isHTTPS ? "; Secure" : "")
     }
 
     func redirect(_ location: String, cookies: [String] = []) -> Response {
