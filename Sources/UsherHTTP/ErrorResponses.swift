@@ -8,13 +8,17 @@ import UsherCore
 /// Renders the errors of an API's routes in that API's shape.
 ///
 /// Management API errors use Auth0's `{statusCode, error, message, errorCode}`; Authentication API (OAuth)
-/// errors use `{error, error_description}`. Anything that is not an `UsherError` is a bug or an outage: it is
-/// logged with the request id and answered with a generic 500 that reveals nothing.
+/// errors use `{error, error_description}`; for both, anything that is not an `UsherError` is a bug or an outage:
+/// it is logged with the request id and answered with a generic 500 that reveals nothing. The other styles render
+/// only the errors their endpoint has always answered and let the rest through unchanged.
 public struct APIErrorMiddleware: RouterMiddleware {
     public typealias Context = UsherRequestContext
 
     public enum Style: Sendable {
-        case management, oauth
+        /// `/api/v2`.
+        case management
+        /// `/oauth/token`, `/oauth/revoke`, `/dbconnections/change_password`.
+        case oauth
         /// `/dbconnections/signup`: Auth0's `{name, code, description, statusCode}`; other failures are not its to render.
         case signup
         /// `/userinfo`: a bearer-token resource (RFC 6750), so refusals are `invalid_token` with `WWW-Authenticate`.
