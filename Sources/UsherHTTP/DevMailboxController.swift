@@ -21,11 +21,9 @@ public struct DevMailboxController: Sendable {
         router.get("dev/mail") { _, _ -> Response in
             Self.page(title: "Development mailbox", body: Self.listBody(try await mail.devMails()))
         }
-        router.get("dev/mail/:id") { _, context -> Response in
+        router.group().add(middleware: APIErrorMiddleware(style: .devMailbox)).get("dev/mail/:id") { _, context -> Response in
             let id = try HTTPInput.pathParameter("id", context)
-            guard let message = try await mail.devMail(id: id) else {
-                return Self.page(title: "Not found", body: "<p>No such message. <a href=\"/dev/mail\">Back to the mailbox</a></p>", status: .notFound)
-            }
+            guard let message = try await mail.devMail(id: id) else { throw UsherError(.notFound, "No such message") }
             return Self.page(title: message.subject, body: Self.messageBody(message))
         }
     }

@@ -22,7 +22,10 @@ public enum HTTPInput {
 
     /// A JSON object body (empty body = empty object, as PATCH clients sometimes send).
     static func jsonObject(_ request: Request) async throws -> JSONObject {
-        let bytes = try await bytes(of: request)
+        try jsonObject(bytes: try await bytes(of: request))
+    }
+
+    static func jsonObject(bytes: [UInt8]) throws -> JSONObject {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
         let value: JSONValue
         do {
@@ -59,10 +62,13 @@ public enum HTTPInput {
     /// Fields of a JSON or `application/x-www-form-urlencoded` body as strings (OAuth endpoints take both).
     /// Non-string JSON values are kept in their JSON text so validation can name them.
     static func fields(_ request: Request) async throws -> [String: String] {
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        if contentType.hasPrefix("application/json") {
+        try fields(bytes: try await bytes(of: request), contentType: request.headers[.contentType])
+    }
+
+    static func fields(bytes: [UInt8], contentType: String?) throws -> [String: String] {
+        if (contentType?.lowercased() ?? "").hasPrefix("application/json") {
             var result: [String: String] = [:]
-            for (key, value) in try await jsonObject(request) {
+            for (key, value) in try jsonObject(bytes: bytes) {
                 switch value {
                 case .string(let s): result[key] = s
                 case .null: break
@@ -71,7 +77,6 @@ public enum HTTPInput {
             }
             return result
         }
-        let bytes = try await bytes(of: request)
         return formDecode(String(decoding: bytes, as: UTF8.self))
     }
 
@@ -133,6 +138,15 @@ public enum HTTPInput {
         formDecode(request.uri.query ?? "")
     }
 
+    /// A bounded integer query parameter, with Auth0's query-validation error.
+    static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let raw else { return value }
+        guard let number = Int(raw), range.contains(number) else {
+            throw UsherError.invalidQuery("Query validation error: '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+
     /// A path parameter, percent-decoded (user ids arrive as `auth0%7C…`).
     static func pathParameter(_ name: String, _ context: UsherRequestContext) throws -> String {
         guard let raw = context.parameters.get(name) else {
@@ -154,26 +168,4 @@ extension JSONValue {
         case .object: "object"
         }
     }
-}
-
-/// Building responses.
-public enum HTTPOutput {
-    static func jsonValue(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1024)
-        value.write(to: &bytes)
-        var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    static func json(_ object: JSONObject, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        jsonValue(.object(object), status: status, headers: headers)
-    }
-
-    static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
-        Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static func noContent() -> Response { Response(status: .noContent) }
 }

@@ -19,14 +19,14 @@ public struct OperationsController: Sendable {
     public func register(on router: Router<UsherRequestContext>) {
         let store = self.store
         let registry = self.registry
-        router.get("health") { _, context -> Response in
+        router.group().add(middleware: APIErrorMiddleware(style: .health)).get("health") { _, context -> Response in
             do {
                 try await store.ping()
-                return HTTPOutput.json(["status": "ok", "database": "ok"])
             } catch {
                 context.logger.error("Health check: database unreachable", metadata: ["error": "\(error)"])
-                return HTTPOutput.json(["status": "unavailable", "database": "unreachable"], status: .serviceUnavailable)
+                throw UsherError(.unavailable, "database unreachable")
             }
+            return HTTPOutput.json(["status": "ok", "database": "ok"])
         }
         let resetQueueDepth = registry.makeGauge(
             name: "usher_password_reset_queue_depth", help: "Password reset requests accepted and waiting for the worker")

@@ -1,17 +1,25 @@
 import Foundation
 
-/// A refused sign-up, in the shape Auth0's database endpoints use: `{name, code, description, statusCode}`
-/// (plus `message` and `policy` for password failures).
+/// A refused sign-up, with what Auth0's database endpoints say about it: `code`, `description` (plus `message`
+/// and `policy` for password failures). The HTTP layer chooses the status and error name from `kind`.
 public struct SignupError: Error, Sendable, Equatable {
-    public var statusCode: Int
-    public var name: String
+    public enum Kind: Sendable, Equatable {
+        /// The request or the sign-up itself is not acceptable.
+        case refused
+        /// Too many sign-ups from one network.
+        case rateLimited
+    }
+
+    public var kind: Kind
+    /// Auth0's error name when it is more specific than the kind's (a password policy's own name); nil otherwise.
+    public var name: String?
     public var code: String
     public var description: JSONValue
     public var message: String?
     public var policy: String?
 
-    public init(statusCode: Int, name: String, code: String, description: JSONValue, message: String? = nil, policy: String? = nil) {
-        self.statusCode = statusCode
+    public init(_ kind: Kind = .refused, name: String? = nil, code: String, description: JSONValue, message: String? = nil, policy: String? = nil) {
+        self.kind = kind
         self.name = name
         self.code = code
         self.description = description
@@ -19,16 +27,8 @@ public struct SignupError: Error, Sendable, Equatable {
         self.policy = policy
     }
 
-    public var json: JSONObject {
-        var object: JSONObject = ["name": .string(name), "code": .string(code), "description": description]
-        if let message { object["message"] = .string(message) }
-        if let policy { object["policy"] = .string(policy) }
-        object["statusCode"] = .int(Int64(statusCode))
-        return object
-    }
-
     static func bad(_ code: String, _ description: String) -> SignupError {
-        SignupError(statusCode: 400, name: "BadRequestError", code: code, description: .string(description))
+        SignupError(code: code, description: .string(description))
     }
 }
 
@@ -83,7 +83,7 @@ public struct SignupService: Sendable {
             throw error
         }
         if connection.signupDisabled {
-            try await fail(SignupError(statusCode: 400, name: "BadRequestError", code: "operation_not_allowed", description: "Public signup is disabled"),
+            try await fail(SignupError(code: "operation_not_allowed", description: "Public signup is disabled"),
                            "Public signup is disabled")
         }
         let policy = PasswordPolicy(connectionOptions: connection.options)
@@ -95,7 +95,7 @@ public struct SignupService: Sendable {
         do {
             try policy.validate(password: password, user: PasswordUserInfo(userJSON: probe.managementJSON))
         } catch {
-            var refused = SignupError(statusCode: 400, name: error.name, code: "invalid_password",
+            var refused = SignupError(name: error.name, code: "invalid_password",
                                       description: .object(["rules": .array(error.failedRules.map(\.json)), "verified": false]))
             refused.message = error.message
             refused.policy = policy.policyText

@@ -5,37 +5,39 @@ import NIOCore
 import UsherCore
 import UsherLiquid
 
-/// `/authorize`, the hosted login page (`/u/login`), logout (`/v2/logout`) and "forgot password" (`/lo/reset/request`).
+/// A login transaction being shown or submitted: what the form needs to be shown again.
+struct LoginForm: Sendable {
+    var state: String
+    var authorization: AuthorizationRequest
+    var client: Client
+    var username: String
+}
+
+/// `/authorize`, the hosted login page (`/u/login`) and logout (`/v2/logout`).
 extension HostedPagesController {
     static let sessionCookie = "usher_session"
     static let loginTitle = "Sign in"
 
-    func registerLogin(on router: Router<UsherRequestContext>) {
+    var loginRoutes: RouteCollection<UsherRequestContext> {
         let pages = self
-        router.get("authorize") { request, context in try await pages.authorize(request, context) }
-        router.get("u/login") { request, context in try await pages.showLogin(request, context) }
-        router.post("u/login") { request, context in try await pages.submitLogin(request, context) }
-        router.get("v2/logout") { request, context in try await pages.logout(request, context) }
-        router.get("lo/reset/request") { request, _ in
-            try await pages.render(pages.messagePage(.ok, title: "Forgot your password?", paragraphs: [
-                "Enter your email address and we will send you a link to choose a new password.",
-            ], resend: ["ask_email": true]), request: request)
-        }
+        let routes = RouteCollection(context: UsherRequestContext.self)
+        routes.get("authorize") { request, context in try await pages.authorize(request, context) }
+        routes.get("u/login") { request, context in try await pages.showLogin(request, context) }
+        routes.post("u/login") { request, context in try await pages.submitLogin(request, context) }
+        routes.get("v2/logout") { request, context in try await pages.logout(request, context) }
+        return routes
     }
 
-    static func cookie(_ name: String, in request: Request) -> String? { cookies(name, in: request).first }
-
-    func sessionCookieHeader(_ value: String?) -> String {
-        guard let value else {
-            return "\(Self.sessionCookie)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + (isHTTPS ? "; Secure" : "")
-        }
-        return "\(Self.sessionCookie)=\(value); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(services.login.lifetimes.session))" + (isHTTPS ? "; Secure" : "")
+    /// The session cookie for `value`, or the one that clears it.
+    func makeSessionCookie(_ value: String?) -> Cookie {
+        Cookie(name: Self.sessionCookie, value: value ?? "", maxAge: value == nil ? 0 : Int(services.login.lifetimes.session), path: "/", secure: isHTTPS,
+               httpOnly: true, sameSite: .lax)
     }
 
-    func redirect(_ location: String, cookies: [String] = []) -> Response {
-        var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
-        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
-        return Response(status: .found, headers: headers)
+    func redirect(_ location: String, cookies: [Cookie] = []) -> Response {
+        var response = Response(status: .found, headers: [.location: location, .cacheControl: "no-store"])
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
     }
 
     // MARK: /authorize
@@ -44,11 +46,11 @@ extension HostedPagesController {
         let login = services.login
         switch try await login.validateAuthorize(HTTPInput.query(request)) {
         case .failure(.page(let title, let message)):
-            return try await render(messagePage(.badRequest, title: title, paragraphs: [message]), request: request)
+            throw HostedPageError.authorizeRefused(title: title, message: message)
         case .failure(.redirect(let location)):
             return redirect(location)
         case .success(let (authorization, client)):
-            if authorization.prompt != "login", let user = try await login.sessionUser(Self.cookie(Self.sessionCookie, in: request)) {
+            if authorization.prompt != "login", let user = try await login.sessionUser(request.cookies[Self.sessionCookie]?.value) {
                 // Single sign-on: an existing session skips the form; Actions still run for this application.
                 let connection = try await services.store.connection(name: user.connection)
                 if let connection {
@@ -74,19 +76,14 @@ extension HostedPagesController {
     func finish(user: User, connection: Connection, client: Client, authorization: AuthorizationRequest, request: Request, context: UsherRequestContext,
                 newSession: String?, actionsRunAhead: Task<PostLoginOutcome?, Never>? = nil) async throws -> Response {
         let login = services.login
-        let cookies = newSession.map { [sessionCookieHeader($0)] } ?? []
+        let cookies = newSession.map { [makeSessionCookie($0)] } ?? []
         switch try await login.finishLogin(user: user, connection: connection,
                                            context: actionsContext(authorization, client: client, request: request, context: context),
                                            actionsRunAhead: actionsRunAhead) {
         case .failure(.denied(let reason)):
             return redirect(authorization.redirect([("error", "access_denied"), ("error_description", reason)]), cookies: cookies)
         case .failure(.actionFailed(let message)):
-            var response = try await render(messagePage(.badRequest, title: "We could not sign you in", paragraphs: [
-                "A rule of \(client.name) failed while signing you in, so the sign-in was stopped. Try again later or contact the application's support.",
-                "Details: \(message)",
-            ]), request: request)
-            for cookie in cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
-            return response
+            throw HostedPageError.actionFailed(message, clientName: client.name, cookies: cookies)
         case .success(let completed):
             let code = try await login.issueCode(for: authorization, login: completed)
             return redirect(authorization.redirect([("code", code)]), cookies: cookies)
@@ -95,16 +92,16 @@ extension HostedPagesController {
 
     // MARK: /u/login
 
-    func loginPage(_ request: Request, state: String, authorization: AuthorizationRequest, client: Client, username: String, errors: [String],
-                   status: HTTPResponse.Status) async throws -> Response {
+    func loginPage(_ request: Request, _ form: LoginForm, errors: [String] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let (state, client) = (form.state, form.client)
         let csrf = self.csrf(for: request)
         let widgetGlobals: JSONObject = [
             "title": .string(Self.loginTitle), "application_name": .string(client.name), "state": .string(state), "csrf_token": .string(csrf.token),
-            "username": .string(username), "errors": .array(errors.map(JSONValue.string)), "forgot_url": "/lo/reset/request",
+            "username": .string(form.username), "errors": .array(errors.map(JSONValue.string)), "forgot_url": "/lo/reset/request",
         ]
         let widget: String
         do { widget = try LoginPageTemplates.parsedWidget.render(LiquidContext(hash: widgetGlobals.liquidValue)) } catch {
-            return HTTPOutput.text("The login form could not be rendered: \(error.description)", status: .internalServerError)
+            throw HostedPageError.templateFailed(.loginForm, error.description)
         }
         var page = LoginPageTemplates.parsedDefaultPage
         var strict = true
@@ -125,57 +122,39 @@ extension HostedPagesController {
         do {
             html = try page.render(LiquidContext(hash: globals.liquidValue, slots: ["auth0:head": LoginPageTemplates.head, "auth0:widget": widget]))
         } catch {
-            return HTTPOutput.text("The login page template failed: \(error.description)", status: .internalServerError)
+            throw HostedPageError.templateFailed(.loginPage, error.description)
         }
-        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .setCookie: cookieHeader(csrf.cookie)]
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
         if strict {
             headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'"
         }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        var response = Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        response.setCookie(makeCSRFCookie(csrf.cookie))
+        return response
     }
 
-    func openLogin(_ state: String?, request: Request) async throws -> (AuthorizationRequest, Client)? {
+    /// The login transaction a `state` seals, if it is still good and its application still accepts its redirect URI.
+    func openLogin(_ state: String?, username: String? = nil) async throws -> LoginForm? {
         guard let state, let authorization = services.login.openTransaction(state),
               let client = try await services.store.client(id: authorization.clientID), client.callbacks.contains(authorization.redirectURI) else { return nil }
-        return (authorization, client)
-    }
-
-    func expiredLogin(_ request: Request) async throws -> Response {
-        try await render(messagePage(.badRequest, title: "This sign-in link has expired", paragraphs: [
-            "Go back to the application and start signing in again.",
-        ]), request: request)
+        return LoginForm(state: state, authorization: authorization, client: client, username: username ?? authorization.loginHint ?? "")
     }
 
     func showLogin(_ request: Request, _ context: UsherRequestContext) async throws -> Response {
-        let state = HTTPInput.query(request)["state"]
-        guard let state, let (authorization, client) = try await openLogin(state, request: request) else { return try await expiredLogin(request) }
-        return try await loginPage(request, state: state, authorization: authorization, client: client, username: authorization.loginHint ?? "",
-                                   errors: [], status: .ok)
+        guard let form = try await openLogin(HTTPInput.query(request)["state"]) else { throw HostedPageError.loginExpired }
+        return try await loginPage(request, form)
     }
 
     func submitLogin(_ request: Request, _ context: UsherRequestContext) async throws -> Response {
         let fields = try await HTTPInput.fields(request)
-        guard let state = fields["state"], let (authorization, client) = try await openLogin(state, request: request) else {
-            return try await expiredLogin(request)
-        }
-        let username = fields["username"] ?? ""
-        guard csrfValid(request, field: fields["_csrf"]) else {
-            return try await loginPage(request, state: state, authorization: authorization, client: client, username: username,
-                                       errors: ["Your session on this page expired. Please try again."], status: .forbidden)
-        }
+        guard let form = try await openLogin(fields["state"], username: fields["username"] ?? "") else { throw HostedPageError.loginExpired }
+        let (authorization, client) = (form.authorization, form.client)
         let login = services.login
-        switch try await login.authenticate(identifier: username, password: fields["password"] ?? "", connection: authorization.connection,
+        switch try await login.authenticate(identifier: form.username, password: fields["password"] ?? "", connection: authorization.connection,
                                             clientID: client.clientID, ip: context.clientAddress, userAgent: request.headers[.userAgent],
                                             actionsContext: actionsContext(authorization, client: client, request: request, context: context)) {
-        case .failure(.wrongCredentials):
-            return try await loginPage(request, state: state, authorization: authorization, client: client, username: username,
-                                       errors: ["Wrong email or password."], status: .unauthorized)
-        case .failure(.tooManyAttempts):
-            return try await loginPage(request, state: state, authorization: authorization, client: client, username: username, errors: [
-                "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
-            ], status: .tooManyRequests)
-        case .failure(.userBlocked):
-            return redirect(authorization.redirect([("error", "unauthorized"), ("error_description", "user is blocked")]))
+        case .failure(let failure):
+            throw HostedPageError.loginRefused(failure, form)
         case .success(let authentication):
             let session = try await login.createSession(for: authentication.user, ip: context.clientAddress, userAgent: request.headers[.userAgent])
             return try await finish(user: authentication.user, connection: authentication.connection, client: client, authorization: authorization,
@@ -187,8 +166,8 @@ extension HostedPagesController {
 
     func logout(_ request: Request, _ context: UsherRequestContext) async throws -> Response {
         let query = HTTPInput.query(request)
-        try await services.login.endSession(Self.cookie(Self.sessionCookie, in: request))
-        let clearing = [sessionCookieHeader(nil)]
+        try await services.login.endSession(request.cookies[Self.sessionCookie]?.value)
+        let clearing = makeSessionCookie(nil)
         if let returnTo = query["returnTo"], !returnTo.isEmpty {
             var candidates: [Client] = []
             if let clientID = query["client_id"] {
@@ -197,17 +176,11 @@ extension HostedPagesController {
                 candidates = try await services.store.listClients()
             }
             let allowed = candidates.contains { client in client.allowedLogoutURLs.contains { TicketService.comparisonKeyMatches($0, returnTo) } }
-            guard allowed else {
-                var response = try await render(messagePage(.badRequest, title: "You have signed out", paragraphs: [
-                    "You are signed out, but we could not take you back: \(returnTo) is not in the application's Allowed Logout URLs.",
-                ]), request: request)
-                response.headers.append(HTTPField(name: .setCookie, value: clearing[0]))
-                return response
-            }
-            return redirect(returnTo, cookies: clearing)
+            guard allowed else { throw HostedPageError.logoutReturnRefused(returnTo: returnTo, cookies: [clearing]) }
+            return redirect(returnTo, cookies: [clearing])
         }
         var response = try await render(messagePage(.ok, title: "You have signed out", paragraphs: ["You can close this window."]), request: request)
-        response.headers.append(HTTPField(name: .setCookie, value: clearing[0]))
+        response.setCookie(clearing)
         return response
     }
 }
