@@ -32,8 +32,8 @@ public struct UsherConfiguration: Sendable {
     public var environment = UsherEnvironment.development
     /// Sender when neither the message nor the provider names one; default `no-reply@<public host>`.
     public var mailFrom: String?
-    /// Courier pacing; `USHER_MAIL_POLL_INTERVAL_MS`, `USHER_MAIL_BACKOFF_BASE_MS`, `USHER_MAIL_LEASE_MS`,
-    /// `USHER_MAIL_MAX_ATTEMPTS` shorten it for tests.
+    /// Courier pacing (`USHER_MAIL_POLL_INTERVAL_MS`, `USHER_MAIL_BACKOFF_BASE_MS`, `USHER_MAIL_LEASE_MS`,
+    /// `USHER_MAIL_MAX_ATTEMPTS`, `USHER_MAIL_BATCH_SIZE`, `USHER_MAIL_ABANDON_AFTER_HOURS`); tests shorten it.
     public var courier = CourierSettings()
     /// `/dbconnections/change_password` limit per client IP + email: `burst` requests, then one per `refill` seconds.
     public var changePasswordBurst = 10
