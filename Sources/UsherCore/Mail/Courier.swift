@@ -46,8 +46,9 @@ public struct CourierSettings: Sendable, Equatable {
 /// Failures are recorded by the slots, one by one (they are rare and each has its own retry time).
 public final class Courier: Sendable {
     public let workerID: String
-    /// What the service reads and writes: only the outbox it claims from and records into.
-    public typealias Store = any OutboxStore
+    /// What the service reads and writes: the outbox it claims from and records into, and the tenant log that an
+    /// abandoned email is reported to in the same transaction.
+    public typealias Store = any OutboxStore & LogStore & TransactionalStore
 
     let store: Store
     let transport: any MailTransport

@@ -132,7 +132,7 @@ public struct LinkIssuer: Sendable {
                               includeEmailInRedirect: template.includeEmailInRedirect, markEmailVerified: true,
                               lifetime: email.lifetime ?? template.effectiveURLLifetime, origin: "email")
         prepared.message = try mail.message(to: address, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
-                                            purpose: email.purpose)
+                                            purpose: email.purpose, userID: email.user.userID)
         return .success(prepared)
     }
 
