@@ -53,6 +53,7 @@ public struct HostedPagesController: Sendable {
         return SecureRandom.constantTimeEquals(field, services.signer.pageMAC(cookie, purpose: "csrf"))
     }
 
+    /// `SameSite=Strict`: a form is only ever posted from Usher's own page, so no other site's request needs it.
     func makeCSRFCookie(_ value: String) -> Cookie {
         Cookie(name: Self.csrfCookie, value: value, path: "/", secure: isHTTPS, httpOnly: true, sameSite: .strict)
     }

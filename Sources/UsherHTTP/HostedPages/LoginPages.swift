@@ -28,7 +28,8 @@ extension HostedPagesController {
         return routes
     }
 
-    /// The session cookie for `value`, or the one that clears it.
+    /// The session cookie for `value`, or the one that clears it. `SameSite=Lax`: single sign-on arrives as a
+    /// top-level navigation from the application's site.
     func makeSessionCookie(_ value: String?) -> Cookie {
         Cookie(name: Self.sessionCookie, value: value ?? "", maxAge: value == nil ? 0 : Int(services.login.lifetimes.session), path: "/", secure: isHTTPS,
                httpOnly: true, sameSite: .lax)
