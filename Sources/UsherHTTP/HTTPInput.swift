@@ -138,13 +138,9 @@ public enum HTTPInput {
         formDecode(request.uri.query ?? "")
     }
 
-    /// A bounded integer query parameter, with Auth0's query-validation error.
-    static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let raw else { return value }
-        guard let number = Int(raw), range.contains(number) else {
-            throw UsherError.invalidQuery("Query validation error: '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound)")
-        }
-        return number
+    /// The query string as `QueryParameters`: the one reader of integers and flags from a query string.
+    static func queryParameters(_ request: Request) -> QueryParameters {
+        QueryParameters(query(request))
     }
 
     /// A path parameter, percent-decoded (user ids arrive as `auth0%7C…`).

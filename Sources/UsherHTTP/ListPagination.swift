@@ -4,33 +4,30 @@ import UsherCore
 /// - `from`/`take` present: checkpoint pagination, `{"<key>": [...], "next": "<opaque>"}`;
 /// - `include_totals=true`: offset pagination with totals, `{"start", "limit", "total", "<key>": [...]}`;
 /// - otherwise a plain array (a page of it when `page`/`per_page` are given).
+///
+/// Every number comes through `QueryParameters`, and offsets and ends saturate: `from=9223372036854775807` is an
+/// empty page, never an overflow.
 enum ListPagination {
     static func respond(_ items: [JSONValue], key: String, parameters: [String: String]) throws -> JSONValue {
-        if parameters["from"] != nil || parameters["take"] != nil {
-            let take = try integer(parameters["take"], name: "take", default: 50, range: 1...100)
-            let start = try integer(parameters["from"], name: "from", default: 0, range: 0...Int.max)
-            let page = start < items.count ? Array(items[start..<min(items.count, start + take)]) : []
+        let query = QueryParameters(parameters)
+        if query.has("from") || query.has("take") {
+            let take = try query.integer("take", default: 50, range: 1...100)
+            let start = try query.integer("from", default: 0, range: 0...Int.max)
+            let end = QueryParameters.end(start: start, count: take)
+            let page = start < items.count ? Array(items[start..<min(items.count, end)]) : []
             var body: JSONObject = [key: .array(page)]
-            if start + take < items.count { body["next"] = .string(String(start + take)) }
+            if end < items.count { body["next"] = .string(String(end)) }
             return .object(body)
         }
-        let perPage = try integer(parameters["per_page"], name: "per_page", default: 50, range: 0...100)
-        let pageNumber = try integer(parameters["page"], name: "page", default: 0, range: 0...Int.max)
-        let paged = parameters["page"] != nil || parameters["per_page"] != nil
-        let start = paged ? min(pageNumber.multipliedReportingOverflow(by: perPage).overflow ? Int.max : pageNumber * perPage, items.count) : 0
-        let slice = paged ? Array(items[start..<min(items.count, start + perPage)]) : items
+        let perPage = try query.integer("per_page", default: 50, range: 0...100)
+        let pageNumber = try query.integer("page", default: 0, range: 0...Int.max)
+        let paged = query.has("page") || query.has("per_page")
+        let start = paged ? min(QueryParameters.offset(page: pageNumber, perPage: perPage), items.count) : 0
+        let slice = paged ? Array(items[start..<min(items.count, QueryParameters.end(start: start, count: perPage))]) : items
         guard parameters["include_totals"] == "true" else { return .array(slice) }
         return .object([
             "start": .int(Int64(start)), "limit": .int(Int64(paged ? perPage : items.count)),
             "total": .int(Int64(items.count)), key: .array(slice),
         ])
-    }
-
-    private static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let raw else { return value }
-        guard let number = Int(raw), range.contains(number) else {
-            throw UsherError.invalidQuery("Query validation error: '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound == Int.max ? "∞" : String(range.upperBound))")
-        }
-        return number
     }
 }

@@ -40,11 +40,11 @@ struct ActionsRoutes: ManagementRouteCollection {
                 return HTTPOutput.json(version.managementJSON(action: action, deployed: true), status: .accepted)
             },
             ManagementRoute(method: .get, path: "actions/actions/:id/versions", scopes: ["read:actions"]) { request, context in
-                let parameters = HTTPInput.query(request)
-                let pageNumber = try HTTPInput.integer(parameters["page"], name: "page", default: 0, range: 0...1_000_000)
-                let perPage = try HTTPInput.integer(parameters["per_page"], name: "per_page", default: 50, range: 1...100)
+                let query = HTTPInput.queryParameters(request)
+                let pageNumber = try query.integer("page", default: 0, range: 0...1_000_000)
+                let perPage = try query.integer("per_page", default: 50, range: 1...100)
                 let (versions, action) = try await actions.versions(actionID: try HTTPInput.pathParameter("id", context))
-                let start = min(pageNumber * perPage, versions.count)
+                let start = min(QueryParameters.offset(page: pageNumber, perPage: perPage), versions.count)
                 let items = versions[start..<min(versions.count, start + perPage)].map {
                     JSONValue.object($0.managementJSON(action: action, deployed: $0.id == action.deployedVersionID))
                 }
@@ -68,11 +68,11 @@ struct ActionsRoutes: ManagementRouteCollection {
                 ])])])
             },
             ManagementRoute(method: .get, path: "actions/triggers/:triggerId/bindings", scopes: ["read:actions"]) { request, context in
-                let parameters = HTTPInput.query(request)
-                let pageNumber = try HTTPInput.integer(parameters["page"], name: "page", default: 0, range: 0...1_000_000)
-                let perPage = try HTTPInput.integer(parameters["per_page"], name: "per_page", default: 50, range: 1...100)
+                let query = HTTPInput.queryParameters(request)
+                let pageNumber = try query.integer("page", default: 0, range: 0...1_000_000)
+                let perPage = try query.integer("per_page", default: 50, range: 1...100)
                 let bindings = try await actions.bindings(triggerID: try HTTPInput.pathParameter("triggerId", context))
-                let start = min(pageNumber * perPage, bindings.count)
+                let start = min(QueryParameters.offset(page: pageNumber, perPage: perPage), bindings.count)
                 var items: [JSONValue] = []
                 for (binding, action) in bindings[start..<min(bindings.count, start + perPage)] {
                     items.append(.object(binding.managementJSON(action: try await actions.managementJSON(action))))

@@ -12,10 +12,11 @@ struct EmailOutboxRoutes: ManagementRouteCollection {
         let mail = services.mail
         return [
             ManagementRoute(method: .get, path: "emails/outbox", scopes: ["read:email_outbox"]) { request, _ in
-                let parameters = HTTPInput.query(request)
-                let perPage = try HTTPInput.integer(parameters["per_page"], name: "per_page", default: 50, range: 1...100)
-                let page = try HTTPInput.integer(parameters["page"], name: "page", default: 0, range: 0...1_000_000)
-                let result = try await mail.listOutbox(status: parameters["status"], page: page, perPage: perPage)
+                let parameters = HTTPInput.queryParameters(request)
+                let perPage = try parameters.integer("per_page", default: 50, range: 1...100)
+                let page = try parameters.integer("page", default: 0, range: 0...1_000_000)
+                // `user_id`: one user's mail, e.g. the invitation that never arrived.
+                let result = try await mail.listOutbox(status: parameters["status"], page: page, perPage: perPage, userID: parameters["user_id"])
                 let items = JSONValue.array(result.messages.map { .object($0.managementJSON()) })
                 guard parameters["include_totals"] == "true" else { return HTTPOutput.jsonValue(items) }
                 return HTTPOutput.json([

@@ -11,12 +11,12 @@ struct LogsRoutes: ManagementRouteCollection {
         return [
             ManagementRoute(method: .get, path: "logs", scopes: ["read:logs"]) { request, _ in
                 let parameters = HTTPInput.query(request)
-                let (query, page, includeTotals, checkpoint) = try LogService.query(parameters: parameters)
+                let (query, _, includeTotals, checkpoint) = try LogService.query(parameters: parameters)
                 let result = try await logs.list(query)
                 let items = JSONValue.array(result.events.map { .object($0.managementJSON) })
                 guard includeTotals && !checkpoint else { return HTTPOutput.jsonValue(items) }
                 return HTTPOutput.json([
-                    "start": .int(Int64(page * query.limit)), "limit": .int(Int64(query.limit)), "length": .int(Int64(result.events.count)),
+                    "start": .int(Int64(query.offset)), "limit": .int(Int64(query.limit)), "length": .int(Int64(result.events.count)),
                     "total": .int(Int64(result.total)), "logs": items,
                 ])
             },
