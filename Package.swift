@@ -1,7 +1,8 @@
 // swift-tools-version:6.2
 // Usher: a self-hosted, Auth0-compatible identity server.
 // Targets are laid out by domain; dependencies point one way (see ARCHITECTURE.md and README.md):
-//   usher (CLI) → UsherApp → UsherHTTP / UsherStorage / UsherMail / UsherActions → UsherCore → UsherLiquid
+//   usher (CLI) → UsherApp → UsherHTTP / UsherStorage / UsherMail / UsherActions → UsherCore → UsherLiquid → UsherJSON
+//   (UsherActions and UsherLiquid depend on UsherJSON only: the one JSON value, reader and writer)
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -33,7 +34,8 @@ let package = Package(
     ],
     targets: [
         // MARK: libraries with no Usher dependency
-        .target(name: "UsherLiquid", swiftSettings: strict),
+        .target(name: "UsherJSON", swiftSettings: strict),
+        .target(name: "UsherLiquid", dependencies: ["UsherJSON"], swiftSettings: strict),
         .target(
             name: "UsherMail",
             dependencies: [
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "UsherActions",
             dependencies: [
-                "CJavaScriptCore",
+                "CJavaScriptCore", "UsherJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -62,7 +64,7 @@ let package = Package(
         .target(
             name: "UsherCore",
             dependencies: [
-                "UsherLiquid",
+                "UsherJSON", "UsherLiquid",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -75,7 +77,7 @@ let package = Package(
         .target(
             name: "UsherStorage",
             dependencies: [
-                "UsherCore",
+                "UsherJSON", "UsherCore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -86,8 +88,7 @@ let package = Package(
         .target(
             name: "UsherHTTP",
             dependencies: [
-                "UsherLiquid",
-                "UsherCore",
+                "UsherJSON", "UsherLiquid", "UsherCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -101,7 +102,7 @@ let package = Package(
         .target(
             name: "UsherApp",
             dependencies: [
-                "UsherCore", "UsherStorage", "UsherHTTP", "UsherMail", "UsherActions",
+                "UsherJSON", "UsherCore", "UsherStorage", "UsherHTTP", "UsherMail", "UsherActions",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -118,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "usher",
             dependencies: [
-                "UsherApp", "UsherActions", "UsherLiquid",
+                "UsherApp", "UsherJSON", "UsherActions", "UsherLiquid",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -127,7 +128,7 @@ let package = Package(
         // MARK: benchmarks (release builds, run by scripts/bench.sh)
         .executableTarget(name: "LiquidBench", dependencies: ["UsherLiquid"], path: "Benchmarks/LiquidBench", swiftSettings: strict),
         .executableTarget(name: "MailBench", dependencies: ["UsherMail"], path: "Benchmarks/MailBench", swiftSettings: strict),
-        .executableTarget(name: "ActionsBench", dependencies: ["UsherActions"], path: "Benchmarks/ActionsBench", swiftSettings: strict),
+        .executableTarget(name: "ActionsBench", dependencies: ["UsherJSON", "UsherActions"], path: "Benchmarks/ActionsBench", swiftSettings: strict),
         .executableTarget(
             name: "BareHummingbirdBench",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
@@ -136,14 +137,15 @@ let package = Package(
         ),
 
         // MARK: test support (never linked into the binary)
-        .target(name: "UsherTesting", dependencies: ["UsherCore"], swiftSettings: strict),
+        .target(name: "UsherTesting", dependencies: ["UsherJSON", "UsherCore"], swiftSettings: strict),
 
         // MARK: tests
-        .testTarget(name: "UsherLiquidTests", dependencies: ["UsherLiquid"], exclude: ["known-failures.txt"], swiftSettings: strict),
-        .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore", "UsherTesting"], swiftSettings: strict),
+        .testTarget(name: "UsherJSONTests", dependencies: ["UsherJSON"], swiftSettings: strict),
+        .testTarget(name: "UsherLiquidTests", dependencies: ["UsherJSON", "UsherLiquid"], exclude: ["known-failures.txt"], swiftSettings: strict),
+        .testTarget(name: "UsherCoreTests", dependencies: ["UsherJSON", "UsherCore", "UsherTesting"], swiftSettings: strict),
         .testTarget(
             name: "UsherStorageTests",
-            dependencies: ["UsherStorage", "UsherTesting", .product(name: "SQLKit", package: "sql-kit")],
+            dependencies: ["UsherJSON", "UsherStorage", "UsherTesting", .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -158,11 +160,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "UsherActionsTests", dependencies: ["UsherActions"], swiftSettings: strict),
+        .testTarget(name: "UsherActionsTests", dependencies: ["UsherJSON", "UsherActions"], swiftSettings: strict),
         .testTarget(
             name: "UsherAppTests",
             dependencies: [
-                "UsherApp", "UsherTesting", "UsherStorage", "UsherHTTP", "UsherCore", "UsherActions",
+                "UsherApp", "UsherTesting", "UsherJSON", "UsherStorage", "UsherHTTP", "UsherCore", "UsherActions",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import UsherCore
+import UsherJSON
 
 /// The one place an error becomes a status code and a body.
 ///

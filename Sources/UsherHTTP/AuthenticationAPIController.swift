@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import UsherCore
+import UsherJSON
 
 /// Auth0's Authentication API: `/oauth/token` and the published signing keys.
 public struct AuthenticationAPIController: Sendable {

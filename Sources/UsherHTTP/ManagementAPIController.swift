@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import UsherCore
+import UsherJSON
 
 /// One Management API route: where it lives, which scopes admit a caller (any one of them), and what it does.
 ///

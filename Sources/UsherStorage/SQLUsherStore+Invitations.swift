@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import UsherCore
+import UsherJSON
 
 /// Email templates, tickets, the tenant log and tenant settings on SQLite and PostgreSQL, one code path.
 extension SQLUsherStore {

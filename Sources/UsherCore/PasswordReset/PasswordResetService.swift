@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import UsherJSON
 
 /// A "send me a reset link" request, as received; processed off the request path.
 public struct PasswordResetRequest: Sendable, Equatable {

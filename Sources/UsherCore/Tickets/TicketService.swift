@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// Issues link tickets (Management API `/api/v2/tickets/*`, and the reset/verification emails) and checks
 /// where a finished ticket may send the person.

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// A refused sign-up, in the shape Auth0's database endpoints use: `{name, code, description, statusCode}`
 /// (plus `message` and `policy` for password failures).

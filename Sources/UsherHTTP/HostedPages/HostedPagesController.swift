@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import UsherCore
 import UsherLiquid
+import UsherJSON
 
 /// The pages a person reaches from an emailed link: `/lo/reset` (invitation and password reset),
 /// `/lo/reset/resend` ("send me a new link") and `/lo/verify_email`.

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import UsherCore
 import UsherLiquid
+import UsherJSON
 
 /// `/authorize`, the hosted login page (`/u/login`), logout (`/v2/logout`) and "forgot password" (`/lo/reset/request`).
 extension HostedPagesController {
