@@ -1,7 +1,8 @@
 // swift-tools-version:6.2
 // Usher: a self-hosted, Auth0-compatible identity server.
 // Targets are laid out by domain; dependencies point one way (see ARCHITECTURE.md and README.md):
-//   usher (CLI) → UsherApp → UsherHTTP / UsherStorage / UsherMail / UsherActions → UsherCore → UsherLiquid
+//   usher (CLI) → UsherApp → UsherHTTP / UsherStorage / UsherMail / UsherActions → UsherCore → UsherLiquid → UsherJSON
+//   (UsherActions and UsherLiquid depend on UsherJSON only: the one JSON value, reader and writer)
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -15,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "usher", targets: ["usher"]),
         // The leaf libraries, for the benchmark package in bench/swift (a path dependency on this one).
+        .library(name: "UsherJSON", targets: ["UsherJSON"]),
         .library(name: "UsherLiquid", targets: ["UsherLiquid"]),
         .library(name: "UsherMail", targets: ["UsherMail"]),
         .library(name: "UsherActions", targets: ["UsherActions"]),
@@ -37,7 +39,8 @@ let package = Package(
     ],
     targets: [
         // MARK: libraries with no Usher dependency
-        .target(name: "UsherLiquid", swiftSettings: strict),
+        .target(name: "UsherJSON", swiftSettings: strict),
+        .target(name: "UsherLiquid", dependencies: ["UsherJSON"], swiftSettings: strict),
         .target(
             name: "UsherMail",
             dependencies: [
@@ -56,7 +59,7 @@ let package = Package(
         .target(
             name: "UsherActions",
             dependencies: [
-                "CJavaScriptCore",
+                "CJavaScriptCore", "UsherJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -66,7 +69,7 @@ let package = Package(
         .target(
             name: "UsherCore",
             dependencies: [
-                "UsherLiquid",
+                "UsherJSON", "UsherLiquid",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -79,7 +82,7 @@ let package = Package(
         .target(
             name: "UsherStorage",
             dependencies: [
-                "UsherCore",
+                "UsherJSON", "UsherCore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -90,8 +93,7 @@ let package = Package(
         .target(
             name: "UsherHTTP",
             dependencies: [
-                "UsherLiquid",
-                "UsherCore",
+                "UsherJSON", "UsherLiquid", "UsherCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -105,7 +107,7 @@ let package = Package(
         .target(
             name: "UsherApp",
             dependencies: [
-                "UsherCore", "UsherStorage", "UsherHTTP", "UsherMail", "UsherActions",
+                "UsherJSON", "UsherCore", "UsherStorage", "UsherHTTP", "UsherMail", "UsherActions",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -122,21 +124,22 @@ let package = Package(
         .executableTarget(
             name: "usher",
             dependencies: [
-                "UsherApp", "UsherActions", "UsherLiquid",
+                "UsherApp", "UsherJSON", "UsherActions", "UsherLiquid",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
 
         // MARK: test support (never linked into the binary)
-        .target(name: "UsherTesting", dependencies: ["UsherCore"], swiftSettings: strict),
+        .target(name: "UsherTesting", dependencies: ["UsherJSON", "UsherCore"], swiftSettings: strict),
 
         // MARK: tests
-        .testTarget(name: "UsherLiquidTests", dependencies: ["UsherLiquid"], exclude: ["known-failures.txt"], swiftSettings: strict),
-        .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore", "UsherTesting"], swiftSettings: strict),
+        .testTarget(name: "UsherJSONTests", dependencies: ["UsherJSON"], swiftSettings: strict),
+        .testTarget(name: "UsherLiquidTests", dependencies: ["UsherJSON", "UsherLiquid"], exclude: ["known-failures.txt"], swiftSettings: strict),
+        .testTarget(name: "UsherCoreTests", dependencies: ["UsherJSON", "UsherCore", "UsherTesting"], swiftSettings: strict),
         .testTarget(
             name: "UsherStorageTests",
-            dependencies: ["UsherStorage", "UsherTesting", .product(name: "SQLKit", package: "sql-kit")],
+            dependencies: ["UsherJSON", "UsherStorage", "UsherTesting", .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -151,11 +154,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "UsherActionsTests", dependencies: ["UsherActions"], swiftSettings: strict),
+        .testTarget(name: "UsherActionsTests", dependencies: ["UsherJSON", "UsherActions"], swiftSettings: strict),
         .testTarget(
             name: "UsherAppTests",
             dependencies: [
-                "UsherApp", "UsherTesting", "UsherStorage", "UsherHTTP", "UsherCore", "UsherActions",
+                "UsherApp", "UsherTesting", "UsherJSON", "UsherStorage", "UsherHTTP", "UsherCore", "UsherActions",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,5 @@
+import UsherJSON
+
 /// One deployed Action bound to the post-login trigger, as the host hands it to the runner.
 ///
 /// The runner is stateless about Actions: every execution carries the code and secrets it needs, so a
@@ -191,18 +193,18 @@ public struct ActionRunReport: Codable, Sendable, Hashable {
 /// Auth0 does not cancel them. On `failure`, changes of the Actions that completed before the failing one are
 /// reported, the failing Action's own are not; the host should fail the login.
 public struct PostLoginExecutionResult: Codable, Sendable, Hashable {
-    public var appMetadataChanges: [String: JSONValue]
-    public var userMetadataChanges: [String: JSONValue]
-    public var idTokenClaims: [String: JSONValue]
-    public var accessTokenClaims: [String: JSONValue]
+    public var appMetadataChanges: JSONObject
+    public var userMetadataChanges: JSONObject
+    public var idTokenClaims: JSONObject
+    public var accessTokenClaims: JSONObject
     public var denied: ActionDenial?
     /// One report per Action that started, in order.
     public var actions: [ActionRunReport]
     public var failure: ActionExecutionFailure?
 
     public init(
-        appMetadataChanges: [String: JSONValue] = [:], userMetadataChanges: [String: JSONValue] = [:],
-        idTokenClaims: [String: JSONValue] = [:], accessTokenClaims: [String: JSONValue] = [:],
+        appMetadataChanges: JSONObject = [:], userMetadataChanges: JSONObject = [:],
+        idTokenClaims: JSONObject = [:], accessTokenClaims: JSONObject = [:],
         denied: ActionDenial? = nil, actions: [ActionRunReport] = [], failure: ActionExecutionFailure? = nil
     ) {
         self.appMetadataChanges = appMetadataChanges

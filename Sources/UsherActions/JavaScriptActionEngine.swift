@@ -1,4 +1,5 @@
 import CJavaScriptCore
+import UsherJSON
 
 /// Runs post-login Actions in-process on JavaScriptCore.
 ///
@@ -132,10 +133,10 @@ public final class JavaScriptActionEngine {
                 result.failure = ActionExecutionFailure(actionID: action.actionID, actionName: action.name, kind: failure)
                 break
             }
-            result.appMetadataChanges.merge(outcome.appMetadata) { _, later in later }
-            result.userMetadataChanges.merge(outcome.userMetadata) { _, later in later }
-            result.idTokenClaims.merge(outcome.idTokenClaims) { _, later in later }
-            result.accessTokenClaims.merge(outcome.accessTokenClaims) { _, later in later }
+            result.appMetadataChanges.merge(outcome.appMetadata)
+            result.userMetadataChanges.merge(outcome.userMetadata)
+            result.idTokenClaims.merge(outcome.idTokenClaims)
+            result.accessTokenClaims.merge(outcome.accessTokenClaims)
             if let reason = outcome.deny {
                 result.denied = ActionDenial(actionID: action.actionID, actionName: action.name, reason: reason)
                 break
@@ -150,10 +151,10 @@ public final class JavaScriptActionEngine {
         var error: String?
         var line: Int?
         var column: Int?
-        var appMetadata: [String: JSONValue] = [:]
-        var userMetadata: [String: JSONValue] = [:]
-        var idTokenClaims: [String: JSONValue] = [:]
-        var accessTokenClaims: [String: JSONValue] = [:]
+        var appMetadata: JSONObject = [:]
+        var userMetadata: JSONObject = [:]
+        var idTokenClaims: JSONObject = [:]
+        var accessTokenClaims: JSONObject = [:]
         var deny: String?
         var logs: [ActionLogEntry] = []
         var logCharacters: Int = 0
@@ -170,8 +171,8 @@ public final class JavaScriptActionEngine {
             guard case .object(let fields) = report, case .string(let status)? = fields["status"] else { return nil }
             self.status = status
             if case .string(let error)? = fields["error"] { self.error = error }
-            if case .number(let line)? = fields["line"] { self.line = Int(exactly: line) }
-            if case .number(let column)? = fields["column"] { self.column = Int(exactly: column) }
+            if let line = fields["line"]?.int64Value { self.line = Int(exactly: line) }
+            if let column = fields["column"]?.int64Value { self.column = Int(exactly: column) }
             if case .object(let members)? = fields["appMetadata"] { appMetadata = members }
             if case .object(let members)? = fields["userMetadata"] { userMetadata = members }
             if case .object(let members)? = fields["idTokenClaims"] { idTokenClaims = members }
@@ -184,7 +185,7 @@ public final class JavaScriptActionEngine {
                     return ActionLogEntry(level: level, message: message)
                 }
             }
-            if case .number(let count)? = fields["logCharacters"] { logCharacters = Int(exactly: count) ?? 0 }
+            if let count = fields["logCharacters"]?.int64Value { logCharacters = Int(exactly: count) ?? 0 }
         }
 
         init(status: String, logCharacters: Int) {
@@ -302,7 +303,7 @@ public final class JavaScriptActionEngine {
                 JSStringGetUTF8CString(jsString, $0, capacity)
             }
             guard written > 0,
-                let report = try? JSONValue(parsing: UnsafeBufferPointer(rebasing: buffer[0..<(written - 1)]))
+                let report = try? JSONParser.parse(UnsafeBufferPointer(rebasing: buffer[0..<(written - 1)]), options: .actions)
             else { return nil }
             return ActionOutcome(report: report)
         }
@@ -370,7 +371,7 @@ public final class JavaScriptActionEngine {
         let source = ActionSource(
             code: action.code, secrets: action.secrets,
             wrappedCode: JSStrings.make(ActionGlue.modulePrefix + action.code + ActionGlue.moduleSuffix),
-            secretsJSON: JSStrings.make(JSONValue.object(action.secrets.mapValues { .string($0) }).jsonText))
+            secretsJSON: JSStrings.make(action.secretsObject.jsonString))
         actionSources[action.actionID] = source
         return source
     }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import UsherJSON
 
 /// The wire format between `ActionWorkerPool` and `usher actions-worker`: one JSON object per line
 /// (newline-delimited; JSON writers escape newlines inside strings, so a line is always one message).
@@ -12,7 +13,7 @@ import Darwin
 /// Worker → pool: first `{"id":0,"ready":true,"rss":N}`, then exactly one response per request, in order:
 /// `{"id":N,"rss":N,"recycle":false,"result":{…}}`.
 ///
-/// The messages are written and read through `JSONValue`'s direct text conversion rather than Codable:
+/// The messages are written and read through UsherJSON's writer and parser rather than Codable:
 /// on the login path the generic machinery cost several times more than the JavaScript itself. The worker
 /// does not decode the event at all: it checks it and hands its text to JavaScript's `JSON.parse`.
 struct WorkerRequest {
@@ -24,7 +25,7 @@ struct WorkerRequest {
     var actions: [ActionDefinition]
 
     /// The event, decoded (tests and diagnostics; the execution path uses `eventText`).
-    var event: JSONValue { (try? eventText.withUnsafeBufferPointer { try JSONValue(parsing: $0) }) ?? .null }
+    var event: JSONValue { (try? JSONParser.parse(eventText, options: .actions)) ?? .null }
 
     /// Everything after the id, starting with a comma: `,"limits":…}`.
     static func bodyText(limits: ActionLimits, event: JSONValue, actions: [ActionDefinition]) -> [UInt8] {
@@ -60,11 +61,11 @@ struct WorkerRequest {
     /// Decodes a request line. The event is only checked and sliced out as text: decoding it into `JSONValue`
     /// and writing it again for JavaScript cost as much CPU as the Action itself (perf on ActionsBench).
     init(line: UnsafeBufferPointer<UInt8>) throws {
-        let (message, raw) = try JSONValue.parseObject(line, raw: ["event"])
-        guard case .number(let id)? = message["id"], let limits = message["limits"].flatMap(ActionLimits.init(wire:)),
+        let (message, raw) = try JSONParser.parseObject(line, rawMembers: ["event"], options: .actions)
+        guard let id = message["id"]?.int64Value.flatMap(UInt64.init(exactly:)), let limits = message["limits"].flatMap(ActionLimits.init(wire:)),
             let eventRange = raw["event"], case .array(let actions)? = message["actions"]
         else { throw WireError.malformed("request") }
-        self.id = UInt64(id)
+        self.id = id
         self.limits = limits
         self.eventText = Array(UnsafeBufferPointer(rebasing: line[eventRange]))
         self.actions = try actions.map { try ActionDefinition(wire: $0).orThrow("action") }
@@ -82,9 +83,9 @@ struct WorkerResponse: Sendable {
     var recycle = false
 
     var lineBytes: [UInt8] {
-        var fields: [String: JSONValue] = ["id": .number(Double(id)), "recycle": .bool(recycle)]
+        var fields: JSONObject = ["id": .int(Int64(id)), "recycle": .bool(recycle)]
         if ready { fields["ready"] = true }
-        if let residentBytes { fields["rss"] = .number(Double(residentBytes)) }
+        if let residentBytes { fields["rss"] = .int(Int64(residentBytes)) }
         if let result { fields["result"] = result.wireValue }
         var out: [UInt8] = []
         out.reserveCapacity(512)
@@ -102,12 +103,12 @@ struct WorkerResponse: Sendable {
     }
 
     init(line: UnsafeBufferPointer<UInt8>) throws {
-        let message = try JSONValue(parsing: line)
-        guard case .number(let id)? = message["id"] else { throw WireError.malformed("response") }
-        self.id = UInt64(id)
+        let message = try JSONParser.parse(line, options: .actions)
+        guard let id = message["id"]?.int64Value.flatMap(UInt64.init(exactly:)) else { throw WireError.malformed("response") }
+        self.id = id
         if case .bool(true)? = message["ready"] { ready = true }
         if case .bool(true)? = message["recycle"] { recycle = true }
-        if case .number(let rss)? = message["rss"] { residentBytes = Int(rss) }
+        if let rss = message["rss"]?.int64Value { residentBytes = Int(rss) }
         if let result = message["result"] {
             self.result = try PostLoginExecutionResult(wire: result).orThrow("result")
         }
@@ -127,21 +128,27 @@ extension Optional {
 
 // MARK: - Wire mapping of the public types
 
+extension JSONParser.Options {
+    /// How the pool and the worker read messages and reports: nesting up to 512 (Action metadata may be deep),
+    /// lone surrogates as U+FFFD (JavaScript strings may hold them and `JSON.stringify` writes them as escapes),
+    /// a repeated key's last value kept, as `JSON.parse` does.
+    static let actions = JSONParser.Options(
+        limits: JSONParser.Limits(maximumDepth: 512), invalidText: .replace, duplicateKeys: .keepLast)
+}
+
 extension JSONValue {
-    var stringValue: String? { if case .string(let value) = self { value } else { nil } }
-    var intValue: Int? { if case .number(let value) = self { Int(exactly: value.rounded()) } else { nil } }
-    var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
-    var arrayValue: [JSONValue]? { if case .array(let value) = self { value } else { nil } }
+    /// Numbers on the wire as `Int`, fractions rounded (they were written from integers).
+    var intValue: Int? { doubleValue.flatMap { Int(exactly: $0.rounded()) } }
 }
 
 extension ActionLimits {
     var wireValue: JSONValue {
         [
-            "timeLimitNanoseconds": .number(Double(timeLimit.nanoseconds)),
-            "memoryBudgetBytes": .number(Double(memoryBudgetBytes)),
-            "maxLogCharacters": .number(Double(maxLogCharacters)),
-            "maxRecordedCharacters": .number(Double(maxRecordedCharacters)),
-            "watchdogSliceNanoseconds": .number(Double(watchdogSlice.nanoseconds)),
+            "timeLimitNanoseconds": .int(timeLimit.nanoseconds),
+            "memoryBudgetBytes": .int(Int64(memoryBudgetBytes)),
+            "maxLogCharacters": .int(Int64(maxLogCharacters)),
+            "maxRecordedCharacters": .int(Int64(maxRecordedCharacters)),
+            "watchdogSliceNanoseconds": .int(watchdogSlice.nanoseconds),
         ]
     }
 
@@ -157,10 +164,15 @@ extension ActionLimits {
 }
 
 extension ActionDefinition {
+    /// The secrets as a JSON object, sorted by name so the text is the same in every process.
+    var secretsObject: JSONObject {
+        JSONObject(secrets.keys.sorted().map { ($0, .string(secrets[$0]!)) })
+    }
+
     var wireValue: JSONValue {
         [
             "actionID": .string(actionID), "name": .string(name), "code": .string(code),
-            "secrets": .object(secrets.mapValues { .string($0) }),
+            "secrets": .object(secretsObject),
         ]
     }
 
@@ -168,7 +180,9 @@ extension ActionDefinition {
         guard let actionID = wire["actionID"]?.stringValue, let name = wire["name"]?.stringValue,
             let code = wire["code"]?.stringValue, let secrets = wire["secrets"]?.objectValue
         else { return nil }
-        self.init(actionID: actionID, name: name, code: code, secrets: secrets.compactMapValues(\.stringValue))
+        var strings: [String: String] = [:]
+        for (key, value) in secrets { if let value = value.stringValue { strings[key] = value } }
+        self.init(actionID: actionID, name: name, code: code, secrets: strings)
     }
 }
 
@@ -178,12 +192,12 @@ extension ActionFailure {
         case .timeout: return ["type": "timeout"]
         case .memoryLimit: return ["type": "memoryLimit"]
         case .thrown(let message, let line, let column):
-            var fields: [String: JSONValue] = ["type": "thrown", "message": .string(message)]
-            if let line { fields["line"] = .number(Double(line)) }
-            if let column { fields["column"] = .number(Double(column)) }
+            var fields: JSONObject = ["type": "thrown", "message": .string(message)]
+            if let line { fields["line"] = .int(Int64(line)) }
+            if let column { fields["column"] = .int(Int64(column)) }
             return .object(fields)
         case .compile(let line, let column, let message):
-            return ["type": "compile", "line": .number(Double(line)), "column": .number(Double(column)), "message": .string(message)]
+            return ["type": "compile", "line": .int(Int64(line)), "column": .int(Int64(column)), "message": .string(message)]
         case .notSettled: return ["type": "notSettled"]
         case .invalidAction(let message): return ["type": "invalidAction", "message": .string(message)]
         case .workerCrashed: return ["type": "workerCrashed"]
@@ -212,14 +226,14 @@ extension ActionFailure {
 
 extension PostLoginExecutionResult {
     var wireValue: JSONValue {
-        var fields: [String: JSONValue] = [
+        var fields: JSONObject = [
             "app": .object(appMetadataChanges), "user": .object(userMetadataChanges),
             "idToken": .object(idTokenClaims), "accessToken": .object(accessTokenClaims),
             "actions": .array(actions.map { report in
-                var entry: [String: JSONValue] = [
+                var entry: JSONObject = [
                     "actionID": .string(report.actionID), "actionName": .string(report.actionName),
                     "logs": .array(report.logs.map { ["level": .string($0.level), "message": .string($0.message)] }),
-                    "us": .number(Double(report.durationMicroseconds)),
+                    "us": .int(Int64(report.durationMicroseconds)),
                 ]
                 if let failure = report.failure { entry["failure"] = failure.wireValue }
                 return .object(entry)
@@ -232,7 +246,7 @@ extension PostLoginExecutionResult {
             ]
         }
         if let failure {
-            var entry: [String: JSONValue] = ["kind": failure.kind.wireValue]
+            var entry: JSONObject = ["kind": failure.kind.wireValue]
             if let actionID = failure.actionID { entry["actionID"] = .string(actionID) }
             if let actionName = failure.actionName { entry["actionName"] = .string(actionName) }
             fields["failure"] = .object(entry)

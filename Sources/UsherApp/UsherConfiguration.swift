@@ -3,6 +3,7 @@ import UsherCore
 import UsherHTTP
 import UsherMail
 import UsherStorage
+import UsherJSON
 
 /// Whether Usher may fall back to the development mailbox (`development`) or must have a real provider (`production`).
 public enum UsherEnvironment: String, Sendable, CaseIterable {

@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Synchronization
 import UsherActions
 import UsherCore
+import UsherJSON
 
 /// `PostLoginActionRunner` over the supervised JavaScriptCore worker pool (`UsherActions`).
 ///
@@ -44,7 +45,7 @@ public struct WorkerPoolActionRunner: PostLoginActionRunner {
 
     static func request(event: JSONObject, actions: [DeployedAction]) -> PostLoginExecutionRequest {
         PostLoginExecutionRequest(
-            event: ActionJSON.toActions(.object(event)),
+            event: .object(event),
             actions: actions.map { ActionDefinition(actionID: $0.actionID, name: $0.name, code: $0.code, secrets: $0.secrets) })
     }
 
@@ -55,8 +56,8 @@ public struct WorkerPoolActionRunner: PostLoginActionRunner {
     /// Maps the pool's result onto the domain's outcome; failures read "Action 'X': execution time limit exceeded".
     static func outcome(_ result: PostLoginExecutionResult, actions: [DeployedAction]) -> PostLoginOutcome {
         var outcome = PostLoginOutcome(
-            appMetadataChanges: ActionJSON.toCore(result.appMetadataChanges), userMetadataChanges: ActionJSON.toCore(result.userMetadataChanges),
-            idTokenClaims: ActionJSON.toCore(result.idTokenClaims), accessTokenClaims: ActionJSON.toCore(result.accessTokenClaims))
+            appMetadataChanges: result.appMetadataChanges, userMetadataChanges: result.userMetadataChanges,
+            idTokenClaims: result.idTokenClaims, accessTokenClaims: result.accessTokenClaims)
         if let denied = result.denied { outcome.denied = (denied.actionName, denied.reason) }
         if var failure = result.failure {
             // A kill from outside (deadline, memory) loses the worker's reports; name the Action when only one ran,
@@ -91,40 +92,6 @@ final class SlowActions: Sendable {
             if keys.count >= Self.capacity { keys.removeAll() }
             for action in actions { keys.insert(Self.key(action)) }
         }
-    }
-}
-
-/// Converts between UsherCore's JSON (ordered objects, integers) and the Actions module's (plain dictionaries,
-/// doubles). Integral doubles that fit come back as integers, so `1` stays `1` in metadata.
-enum ActionJSON {
-    static func toActions(_ value: UsherCore.JSONValue) -> UsherActions.JSONValue {
-        switch value {
-        case .null: .null
-        case .bool(let b): .bool(b)
-        case .int(let i): .number(Double(i))
-        case .double(let d): .number(d)
-        case .string(let s): .string(s)
-        case .array(let items): .array(items.map(toActions))
-        case .object(let object): .object(Dictionary(object.map { ($0.key, toActions($0.value)) }, uniquingKeysWith: { $1 }))
-        }
-    }
-
-    static func toCore(_ value: UsherActions.JSONValue) -> UsherCore.JSONValue {
-        switch value {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .number(let d):
-            if d.rounded() == d, abs(d) < 9_007_199_254_740_992 { return .int(Int64(d)) }
-            return .double(d)
-        case .string(let s): return .string(s)
-        case .array(let items): return .array(items.map(toCore))
-        case .object(let members): return .object(toCore(members))
-        }
-    }
-
-    /// Keys sorted, so the order is stable.
-    static func toCore(_ members: [String: UsherActions.JSONValue]) -> JSONObject {
-        JSONObject(members.keys.sorted().map { ($0, toCore(members[$0]!)) })
     }
 }
 

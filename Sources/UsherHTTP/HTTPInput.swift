@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import UsherCore
+import UsherJSON
 
 /// Reading request bodies and query strings the way Auth0's APIs accept them.
 public enum HTTPInput {

@@ -1,4 +1,5 @@
 import UsherCore
+import UsherJSON
 
 /// Auth0's three shapes for a list endpoint, chosen by the query string:
 /// - `from`/`take` present: checkpoint pagination, `{"<key>": [...], "next": "<opaque>"}`;

@@ -3,6 +3,7 @@ import Logging
 import Prometheus
 import Synchronization
 import UsherCore
+import UsherJSON
 
 /// `/health` for load balancers and `/metrics` for Prometheus.
 public struct OperationsController: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import Synchronization
 import UsherCore
+import UsherJSON
 
 /// Actions, their versions and trigger bindings on SQLite and PostgreSQL, one code path.
 extension SQLUsherStore {

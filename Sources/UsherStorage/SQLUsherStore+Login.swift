@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import UsherCore
+import UsherJSON
 
 /// Sessions, authorization codes, refresh tokens and brute-force counters on SQLite and PostgreSQL.
 extension SQLUsherStore {

@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import UsherCore
+import UsherJSON
 
 /// The outbox, development mailbox and email provider on SQLite and PostgreSQL, one code path.
 ///

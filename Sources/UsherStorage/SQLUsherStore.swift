@@ -3,6 +3,7 @@ import PostgresKit
 import SQLKit
 import SQLiteKit
 import UsherCore
+import UsherJSON
 
 /// `UsherStore` on any SQLKit database (SQLite or PostgreSQL), one code path for both.
 public struct SQLUsherStore: UsherStore {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import UsherApp
 import UsherCore
+import UsherJSON
 
 /// `usher clients …`: manage applications directly in the database.
 struct ClientsCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import UsherApp
 import UsherCore
+import UsherJSON
 
 /// `usher invite EMAIL`: the invitation guide's step 4 in one command.
 struct InviteCommand: AsyncParsableCommand {

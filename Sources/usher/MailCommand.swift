@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import UsherApp
 import UsherCore
+import UsherJSON
 
 /// `usher mail …`: read the outbox and put failed mail back in the queue, straight on the database.
 struct MailCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import UsherApp
 import UsherCore
+import UsherJSON
 
 /// `usher`: the Usher identity server and its operator tools.
 @main

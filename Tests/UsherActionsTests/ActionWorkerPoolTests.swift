@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import UsherActions
+import UsherJSON
 
 /// Through real `usher actions-worker` processes: what production runs.
 ///

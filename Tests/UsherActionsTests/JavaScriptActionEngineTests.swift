@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UsherActions
+import UsherJSON
 
 /// The in-process engine: Auth0 semantics of `event` and `api`, and the in-engine limits.
 @Suite struct JavaScriptActionEngineTests {
@@ -62,8 +63,8 @@ import UsherActions
             """
         let result = engine.execute(Fixtures.request(code))
         #expect(result.failure == nil)
-        #expect(result.appMetadataChanges == ["plan": "pro", "legacy": nil])
-        #expect(result.userMetadataChanges == ["theme": ["dark": true], "gone": nil])
+        #expect(result.appMetadataChanges == ["plan": "pro", "legacy": .null])
+        #expect(result.userMetadataChanges == ["theme": ["dark": true], "gone": .null])
         #expect(result.accessTokenClaims == ["https://usher/plan": "pro"])
         #expect(result.idTokenClaims == ["https://usher/snapshot": ["n": 1]])
     }
@@ -151,7 +152,7 @@ import UsherActions
         #expect(engine.execute(Fixtures.request(polluter)).failure == nil)
         let later = engine.execute(Fixtures.request(inspector))
         let sameLogin = engine.execute(Fixtures.request(polluter, inspector))
-        let expected: JSONValue = ["undefined", "undefined", "undefined", nil, #"{"a":1}"#]
+        let expected: JSONValue = ["undefined", "undefined", "undefined", .null, #"{"a":1}"#]
         #expect(later.appMetadataChanges["seen"] == expected)
         #expect(sameLogin.appMetadataChanges["seen"] == expected)
     }
@@ -179,7 +180,7 @@ import UsherActions
                 PostLoginExecutionRequest(event: Fixtures.event(needsInvitation: true, userID: user), actions: [action]))
             #expect(result.failure == nil)
             #expect(result.appMetadataChanges["seen"] == [.string(user)])
-            #expect(result.appMetadataChanges["before"] == [nil, nil, nil])
+            #expect(result.appMetadataChanges["before"] == [.null, .null, .null])
             #expect(result.idTokenClaims["secret"] == "v1")
         }
         var next = action

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UsherActions
+import UsherJSON
 
 /// Shared fixtures for the Actions tests.
 enum Fixtures {
@@ -14,7 +15,7 @@ enum Fixtures {
         """
 
     static func event(needsInvitation: Bool?, userID: String = "auth0|123") -> JSONValue {
-        var appMetadata: [String: JSONValue] = [:]
+        var appMetadata: JSONObject = [:]
         if let needsInvitation { appMetadata["needsInvitation"] = .bool(needsInvitation) }
         return [
             "user": [

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import UsherActions
+import UsherJSON
 
 /// The pool ↔ worker wire format carries every field of requests and results unchanged.
 @Suite struct WorkerProtocolTests {
@@ -33,7 +34,7 @@ import Testing
     ])
     func resultRoundTrips(failure: ActionFailure) throws {
         let result = PostLoginExecutionResult(
-            appMetadataChanges: ["needsInvitation": false, "gone": nil], userMetadataChanges: ["theme": ["dark": true]],
+            appMetadataChanges: ["needsInvitation": false, "gone": .null], userMetadataChanges: ["theme": ["dark": true]],
             idTokenClaims: ["https://usher/roles": ["admin"]], accessTokenClaims: ["https://usher/plan": "pro"],
             denied: ActionDenial(actionID: "a1", actionName: "first", reason: "no invitation"),
             actions: [

@@ -6,6 +6,7 @@ import Testing
 import UsherApp
 import UsherCore
 import UsherTesting
+import UsherJSON
 
 /// `/api/v2/actions/…`: drafts, deploys, post-login bindings, test runs, and what a login then runs.
 @Suite("Actions Management API")

@@ -6,6 +6,7 @@ import Testing
 import UsherApp
 import UsherCore
 import UsherTesting
+import UsherJSON
 
 /// A runner at the domain's seam that records what the login asked of it: runs ahead of the password check, and
 /// normal runs after it. Each kind answers with a metadata key naming it, so a test sees whose result was applied.

@@ -6,6 +6,7 @@ import Testing
 import UsherApp
 import UsherCore
 import UsherTesting
+import UsherJSON
 
 /// A browser-like session against the in-process router: keeps the CSRF cookie, reads forms.
 struct PageSession {

@@ -6,6 +6,7 @@ import Testing
 import UsherApp
 import UsherCore
 import UsherTesting
+import UsherJSON
 
 /// A decoded JWT payload (signature checked separately where it matters).
 func jwtClaims(_ token: String) -> JSONObject {

@@ -7,6 +7,7 @@ import UsherApp
 import UsherCore
 import UsherHTTP
 import UsherTesting
+import UsherJSON
 
 @Suite("Management API: email provider, outbox; development mailbox")
 struct MailAPITests {

@@ -8,6 +8,7 @@ import UsherApp
 import UsherCore
 import UsherStorage
 import UsherTesting
+import UsherJSON
 
 /// An Usher on a throwaway SQLite file, bootstrapped with known credentials, driven in-process.
 struct TestServer {

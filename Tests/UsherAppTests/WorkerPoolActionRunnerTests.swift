@@ -3,6 +3,7 @@ import Testing
 import UsherActions
 import UsherApp
 import UsherCore
+import UsherJSON
 
 /// `WorkerPoolActionRunner`: the domain's runner over the real JavaScriptCore worker pool.
 @Suite("Worker pool action runner")

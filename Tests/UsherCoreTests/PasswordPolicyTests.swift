@@ -1,6 +1,7 @@
 import Testing
 
 @testable import UsherCore
+import UsherJSON
 
 // MARK: helpers (file-private so they never clash with other test files in the target)
 

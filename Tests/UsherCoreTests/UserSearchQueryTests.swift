@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import UsherCore
+import UsherJSON
 
 // MARK: helpers (file-private so they never clash with other test files in the target)
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherJSON
 import UsherLiquid
 
 /// Filters beyond what golden-liquid covers: dates with a clock and time zone, json, Ruby number rules.
@@ -100,7 +101,7 @@ struct FilterTests {
 
     @Test func jsonReaderRejectsBadInput() {
         for bad in ["{", "[1,]", "{\"a\" 1}", "tru", "\"\\x\"", "1 2", String(repeating: "[", count: 1000)] {
-            #expect(throws: LiquidJSON.ParseError.self) { try LiquidJSON.parse(bad) }
+            #expect(throws: JSONParser.SyntaxError.self) { try LiquidJSON.parse(bad) }
         }
         #expect((try? LiquidJSON.parse(#"{"a": "\u00e9\ud83d\ude00", "b": -1.5e3, "c": 12345678901234567890}"#))?["a"] == "é😀")
     }

@@ -3,6 +3,7 @@ import Testing
 import UsherCore
 import UsherStorage
 import UsherTesting
+import UsherJSON
 
 @Suite("Storage conformance: templates, tickets, logs, tenant settings")
 struct InvitationStorageConformanceTests {

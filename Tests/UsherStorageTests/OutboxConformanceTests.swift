@@ -3,6 +3,7 @@ import Logging
 import SQLKit
 import Testing
 import UsherCore
+import UsherJSON
 import UsherStorage
 import UsherTesting
 

@@ -5,6 +5,7 @@ import Testing
 import UsherCore
 import UsherStorage
 import UsherTesting
+import UsherJSON
 
 /// The storage conformance suite: the same checks against every `UsherStore` implementation.
 ///

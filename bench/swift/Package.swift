@@ -31,7 +31,9 @@ let package = Package(
         /// SMTP delivery throughput (bench/mail/run.sh, against postfix's smtp-source).
         .executableTarget(name: "MailBench", dependencies: [.product(name: "UsherMail", package: usher)], swiftSettings: strict),
         /// One post-login Action execution through the worker pool (scripts/bench.sh, bench/login/run.sh).
-        .executableTarget(name: "ActionsBench", dependencies: [.product(name: "UsherActions", package: usher)], swiftSettings: strict),
+        .executableTarget(
+            name: "ActionsBench", dependencies: [.product(name: "UsherJSON", package: usher), .product(name: "UsherActions", package: usher)],
+            swiftSettings: strict),
         /// The bare Hummingbird handler the users read is compared with (bench/http/run.sh).
         .executableTarget(
             name: "BareHummingbirdBench",

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// A trigger an Action is written for (`{"id": "post-login", "version": "v3"}`).
 public struct ActionTrigger: Sendable, Hashable {

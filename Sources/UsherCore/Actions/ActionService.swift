@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// Auth0's Actions Management API: drafts, deploys (immutable versions), the post-login trigger's bindings and
 /// test runs, plus what a login needs (`boundPostLoginActions`).

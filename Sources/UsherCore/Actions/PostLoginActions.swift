@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// A deployed version of an Action, as the post-login trigger runs it.
 public struct DeployedAction: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// An application registered with Usher (Auth0's "client").
 public struct Client: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// Applications, their grants and database connections, with Auth0's validation rules.
 public struct ClientService: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// A database connection: where users live and the rules for their passwords and sign-ups.
 public struct Connection: Sendable, Equatable {

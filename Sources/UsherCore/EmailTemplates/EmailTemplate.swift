@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// An email template as Auth0's Management API shows it (`/api/v2/email-templates/{templateName}`).
 ///

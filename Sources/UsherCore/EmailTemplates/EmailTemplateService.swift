@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import UsherLiquid
+import UsherJSON
 
 /// A rendered email, ready for the outbox.
 public struct RenderedEmail: Sendable, Equatable {

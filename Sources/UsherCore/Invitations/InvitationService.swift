@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// Auth0's invitation recipe in one call: create the user unverified with `app_metadata.needsInvitation: true`
 /// and no password, then send the `reset_email`, whose default template words it as an invitation.

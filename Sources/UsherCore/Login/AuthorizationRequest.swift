@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import UsherJSON
 
 /// A validated `/authorize` request, carried through the login page in a signed, expiring `state` value.
 public struct AuthorizationRequest: Sendable, Equatable {

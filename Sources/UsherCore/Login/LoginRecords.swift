@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// A browser's signed-in session at Usher (the `usher_session` cookie), for single sign-on across applications.
 public struct LoginSession: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import UsherJSON
 
 /// Tokens returned by `/oauth/token` for a user, in Auth0's shape.
 public struct UserTokens: Sendable, Equatable {

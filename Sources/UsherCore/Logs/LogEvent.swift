@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// A tenant log entry, shaped like Auth0's (`GET /api/v2/logs`), with Auth0's event type codes.
 public struct LogEvent: Sendable, Equatable {

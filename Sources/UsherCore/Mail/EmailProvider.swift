@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// The tenant's email provider, in Auth0's shape (`/api/v2/emails/provider`). Usher delivers through `smtp` only.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// Email operations the entry points call: the provider (Management API), the test email, the outbox and
 /// development mailbox views, and `enqueue` for services that send mail as part of a state change.

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// Where an outbox message is in its life.
 ///

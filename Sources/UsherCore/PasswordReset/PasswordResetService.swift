@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import UsherJSON
 
 /// The invitation and password-reset flow: requests (no enumeration, rate limits), the emails with their
 /// single-use links (`LinkIssuer`), and setting the password from the hosted page (`TicketRedeemer`).

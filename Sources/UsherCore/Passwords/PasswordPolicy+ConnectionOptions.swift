@@ -1,3 +1,5 @@
+import UsherJSON
+
 /// Reading and writing the policy in a connection's `options` object, in Auth0's JSON shape:
 /// ```json
 /// {

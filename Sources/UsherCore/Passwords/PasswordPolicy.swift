@@ -1,3 +1,5 @@
+import UsherJSON
+
 /// A database connection's password rules: Auth0's legacy policy levels (password-sheriff) plus the history,
 /// dictionary and personal-information options.
 ///

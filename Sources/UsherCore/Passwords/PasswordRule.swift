@@ -1,3 +1,5 @@
+import UsherJSON
+
 /// One rule of a password policy, described the way Auth0's password-sheriff explains it: a stable `id` (sheriff's
 /// `code`), a `printf`-style `template` (sheriff's `message`), its `arguments` (sheriff's `format`) and sub-items
 /// (the character classes of `shouldContain` / `containsAtLeast`).

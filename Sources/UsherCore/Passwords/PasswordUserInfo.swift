@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// The profile values `options.password_no_personal_info` keeps out of passwords: `name`, `username`, `nickname`,
 /// `user_metadata.name`, `user_metadata.first`, `user_metadata.last`, and the part of the email before the `@`.

@@ -1,3 +1,5 @@
+import UsherJSON
+
 extension UserSearchQuery {
     /// Whether a user document (Auth0's JSON shape: `user_id`, `email`, `name`, `app_metadata`, `identities`, …)
     /// satisfies the query. See `UserSearchQuery` for the matching rules.

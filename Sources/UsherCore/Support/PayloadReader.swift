@@ -1,3 +1,5 @@
+import UsherJSON
+
 /// A field of a PATCH-style body: absent, explicitly `null`, or a value.
 public enum PatchField<Value: Sendable>: Sendable {
     case absent

@@ -1,5 +1,6 @@
 import Foundation
 import UsherLiquid
+import UsherJSON
 
 /// `GET/PATCH /api/v2/tenants/settings`: the names, support contacts and custom reset page templates read.
 public struct TenantService: Sendable {

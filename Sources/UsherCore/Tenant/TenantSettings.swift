@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// The tenant-wide settings templates and hosted pages read (`/api/v2/tenants/settings`, Auth0's shape).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// The Management API's tickets (`/api/v2/tickets/*`): links returned to the caller, nothing sent. Issuing and
 /// the result-URL policy are `LinkIssuer`'s; this reads and validates the request bodies. Also the URL matching

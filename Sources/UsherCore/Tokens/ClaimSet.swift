@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import UsherJSON
 
 /// A JWT payload made of arbitrary JSON claims: ID tokens and user access tokens, whose claims depend on the
 /// requested scopes and on custom claims that post-login Actions add.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import UsherJSON
 
 /// The answer to a successful client-credentials request, in Auth0's shape.
 public struct MachineToken: Sendable {

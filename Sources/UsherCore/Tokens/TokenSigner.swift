@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import JWTKit
+import UsherJSON
 
 /// Signs and verifies Usher's RS256 tokens with keys that persist in the database.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// A refused sign-up, with what Auth0's database endpoints say about it: `code`, `description` (plus `message`
 /// and `policy` for password failures). The HTTP layer chooses the status and error name from `kind`.

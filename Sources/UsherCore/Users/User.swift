@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import UsherJSON
 
 /// A person's account in a database connection: Auth0's user profile plus the password hash.
 public struct User: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// Checks a new password against a connection's rules before it is hashed.
 ///

@@ -1,3 +1,5 @@
+import UsherJSON
+
 /// Input rules for user fields, shared by create, update and (later) bulk import.
 public enum UserValidation {
     /// Auth0 forbids these keys in `app_metadata` because they shadow profile attributes.

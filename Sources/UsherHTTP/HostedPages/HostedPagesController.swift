@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import UsherCore
 import UsherLiquid
+import UsherJSON
 
 /// The pages a person's browser sees: the ones reached from an emailed link (`/lo/reset` for invitations and
 /// password resets, `/lo/reset/resend`, `/lo/verify_email`) and the login pages (`/authorize`, `/u/login`, `/v2/logout`).

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import UsherCore
 import UsherLiquid
+import UsherJSON
 
 /// A login transaction being shown or submitted: what the form needs to be shown again.
 struct LoginForm: Sendable {

@@ -1,213 +1,25 @@
 import Foundation
+import UsherJSON
 
 /// JSON ⇄ ``LiquidValue``, keeping object key order (Foundation's JSONSerialization does not, and
-/// `for` over a hash or `first` make key order visible in templates).
+/// `for` over a hash or `first` make key order visible in templates). Reading is UsherJSON's parser; writing is
+/// the `json` filter's own, since it escapes for HTML and formats floats as Ruby does.
 public enum LiquidJSON {
     /// Deepest nesting accepted when reading; deeper documents are rejected rather than recursed into.
     public static let maxDepth = 256
 
-    public struct ParseError: Error, CustomStringConvertible, Sendable {
-        public let offset: Int
-        public let message: String
-        public var description: String { "invalid JSON at byte \(offset): \(message)" }
-    }
+    /// How template data is read: nesting up to `maxDepth`, lone surrogate escapes and invalid UTF-8 as U+FFFD and a
+    /// repeated key's last value kept (template data is read leniently, as Liquid's reader always did).
+    public static let parserOptions = JSONParser.Options(
+        limits: JSONParser.Limits(maximumDepth: maxDepth), invalidText: .replace, duplicateKeys: .keepLast)
 
     /// Parses a JSON document. Integers that fit in `Int` become `.int`, other numbers `.float`.
-    public static func parse(_ text: String) throws(ParseError) -> LiquidValue {
-        var reader = Reader(bytes: Array(text.utf8))
-        reader.skipWhitespace()
-        let value = try reader.value(depth: 0)
-        reader.skipWhitespace()
-        guard reader.index == reader.bytes.count else { throw reader.error("unexpected trailing characters") }
-        return value
+    public static func parse(_ text: String) throws(JSONParser.SyntaxError) -> LiquidValue {
+        try JSONParser.parse(text, options: parserOptions).liquidValue
     }
 
-    public static func parse(_ data: [UInt8]) throws(ParseError) -> LiquidValue {
-        try parse(String(decoding: data, as: UTF8.self))
-    }
-
-    struct Reader {
-        let bytes: [UInt8]
-        var index = 0
-
-        func error(_ message: String) -> ParseError { ParseError(offset: index, message: message) }
-
-        mutating func skipWhitespace() {
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x20, 0x09, 0x0A, 0x0D: index += 1
-                default: return
-                }
-            }
-        }
-
-        mutating func value(depth: Int) throws(ParseError) -> LiquidValue {
-            guard depth < LiquidJSON.maxDepth else { throw error("nested too deeply") }
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            switch bytes[index] {
-            case UInt8(ascii: "{"):
-                index += 1
-                var pairs: [(String, LiquidValue)] = []
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return .hash(LiquidHash(pairs))
-                }
-                while true {
-                    skipWhitespace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
-                    let key = try string()
-                    skipWhitespace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                    index += 1
-                    skipWhitespace()
-                    pairs.append((key, try value(depth: depth + 1)))
-                    skipWhitespace()
-                    guard index < bytes.count else { throw error("unterminated object") }
-                    if bytes[index] == UInt8(ascii: ",") {
-                        index += 1
-                        continue
-                    }
-                    guard bytes[index] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
-                    index += 1
-                    return .hash(LiquidHash(pairs))
-                }
-            case UInt8(ascii: "["):
-                index += 1
-                var items: [LiquidValue] = []
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return .array(items)
-                }
-                while true {
-                    skipWhitespace()
-                    items.append(try value(depth: depth + 1))
-                    skipWhitespace()
-                    guard index < bytes.count else { throw error("unterminated array") }
-                    if bytes[index] == UInt8(ascii: ",") {
-                        index += 1
-                        continue
-                    }
-                    guard bytes[index] == UInt8(ascii: "]") else { throw error("expected ',' or ']'") }
-                    index += 1
-                    return .array(items)
-                }
-            case UInt8(ascii: "\""):
-                return .string(try string())
-            case UInt8(ascii: "t"):
-                try literal("true")
-                return .bool(true)
-            case UInt8(ascii: "f"):
-                try literal("false")
-                return .bool(false)
-            case UInt8(ascii: "n"):
-                try literal("null")
-                return .nil
-            default:
-                return try number()
-            }
-        }
-
-        mutating func literal(_ word: String) throws(ParseError) {
-            let w = Array(word.utf8)
-            guard index + w.count <= bytes.count, Array(bytes[index..<(index + w.count)]) == w else {
-                throw error("unexpected character")
-            }
-            index += w.count
-        }
-
-        mutating func number() throws(ParseError) -> LiquidValue {
-            let start = index
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            var isFloat = false
-            let digitsStart = index
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-            guard index > digitsStart else { throw error("unexpected character") }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-                isFloat = true
-                index += 1
-                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-                isFloat = true
-                index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                    index += 1
-                }
-                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-            }
-            let text = String(decoding: bytes[start..<index], as: UTF8.self)
-            if !isFloat, let i = Int(text) { return .int(i) }
-            guard let d = Double(text) else { throw error("invalid number") }
-            return .float(d)
-        }
-
-        mutating func string() throws(ParseError) -> String {
-            index += 1
-            var out: [UInt8] = []
-            while index < bytes.count {
-                let b = bytes[index]
-                if b == UInt8(ascii: "\"") {
-                    index += 1
-                    return String(decoding: out, as: UTF8.self)
-                }
-                if b == UInt8(ascii: "\\") {
-                    index += 1
-                    guard index < bytes.count else { break }
-                    let e = bytes[index]
-                    index += 1
-                    switch e {
-                    case UInt8(ascii: "\""): out.append(0x22)
-                    case UInt8(ascii: "\\"): out.append(0x5C)
-                    case UInt8(ascii: "/"): out.append(0x2F)
-                    case UInt8(ascii: "b"): out.append(0x08)
-                    case UInt8(ascii: "f"): out.append(0x0C)
-                    case UInt8(ascii: "n"): out.append(0x0A)
-                    case UInt8(ascii: "r"): out.append(0x0D)
-                    case UInt8(ascii: "t"): out.append(0x09)
-                    case UInt8(ascii: "u"):
-                        var scalar = try hex4()
-                        if scalar >= 0xD800 && scalar < 0xDC00,
-                            index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                        {
-                            index += 2
-                            let low = try hex4()
-                            if low >= 0xDC00 && low < 0xE000 {
-                                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                            } else {
-                                scalar = 0xFFFD
-                            }
-                        }
-                        let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                        out += Array(String(u).utf8)
-                    default: throw error("invalid escape")
-                    }
-                    continue
-                }
-                out.append(b)
-                index += 1
-            }
-            throw error("unterminated string")
-        }
-
-        mutating func hex4() throws(ParseError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw error("invalid \\u escape") }
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                let b = bytes[index]
-                let d: UInt32
-                switch b {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(b - UInt8(ascii: "0"))
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(b - UInt8(ascii: "a") + 10)
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(b - UInt8(ascii: "A") + 10)
-                default: throw error("invalid \\u escape")
-                }
-                v = v << 4 | d
-                index += 1
-            }
-            return v
-        }
+    public static func parse(_ data: [UInt8]) throws(JSONParser.SyntaxError) -> LiquidValue {
+        try JSONParser.parse(data, options: parserOptions).liquidValue
     }
 
     // MARK: - Writing
@@ -307,7 +119,7 @@ extension LiquidValue {
     }
 
     /// Parses JSON text into a value, keeping object key order.
-    public init(json text: String) throws(LiquidJSON.ParseError) {
+    public init(json text: String) throws(JSONParser.SyntaxError) {
         self = try LiquidJSON.parse(text)
     }
 
@@ -316,5 +128,28 @@ extension LiquidValue {
         var out = ""
         try? LiquidJSON.write(self, to: &out, indent: 0, depth: 0)
         return out
+    }
+}
+
+extension JSONValue {
+    /// The value as templates see it: objects become hashes in their member order, integers that fit `Int` stay
+    /// integers.
+    public var liquidValue: LiquidValue {
+        switch self {
+        case .null: .nil
+        case .bool(let b): .bool(b)
+        case .int(let i): Int(exactly: i).map(LiquidValue.int) ?? .float(Double(i))
+        case .double(let d): .float(d)
+        case .string(let s): .string(s)
+        case .array(let items): .array(items.map(\.liquidValue))
+        case .object(let object): object.liquidValue
+        }
+    }
+}
+
+extension JSONObject {
+    /// The object as a hash, members in order.
+    public var liquidValue: LiquidValue {
+        .hash(LiquidHash(self.map { ($0.key, $0.value.liquidValue) }))
     }
 }

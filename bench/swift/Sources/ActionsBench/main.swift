@@ -11,6 +11,7 @@
 // The pool part needs the `usher` executable (--binary or USHER_BINARY; else one next to this executable).
 import Foundation
 import UsherActions
+import UsherJSON
 
 let seedAction = """
     exports.onExecutePostLogin = async (event, api) => {
@@ -43,7 +44,7 @@ func request(_ index: Int) -> PostLoginExecutionRequest {
             "user_id": .string("auth0|\(index)"), "email": .string("user\(index)@example.com"), "email_verified": true,
             "app_metadata": ["needsInvitation": .bool(index % 2 == 0)], "user_metadata": [:],
         ],
-        "stats": ["logins_count": .number(Double(index))],
+        "stats": ["logins_count": .int(Int64(index))],
         "client": ["client_id": "client-1", "name": "Dashboard"],
         "connection": ["id": "con_1", "name": "Username-Password-Authentication", "strategy": "auth0"],
         "request": ["ip": "127.0.0.1", "hostname": "login.example.com"],
@@ -54,7 +55,7 @@ func request(_ index: Int) -> PostLoginExecutionRequest {
 }
 
 func check(_ result: PostLoginExecutionResult, _ index: Int) {
-    let expected: [String: JSONValue] = index % 2 == 0 ? ["needsInvitation": false] : [:]
+    let expected: JSONObject = index % 2 == 0 ? ["needsInvitation": false] : [:]
     guard result.failure == nil, result.appMetadataChanges == expected else {
         print("unexpected result at \(index): \(result)")
         exit(1)

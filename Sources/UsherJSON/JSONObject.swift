@@ -1,48 +1,3 @@
-/// A JSON value with object key order preserved.
-///
-/// Metadata (`app_metadata`, `user_metadata`), API bodies and search documents are arbitrary JSON; keeping
-/// them in one enum lets the domain validate and merge them without going through `Any`.
-public enum JSONValue: Sendable, Hashable {
-    case null
-    case bool(Bool)
-    case int(Int64)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object(JSONObject)
-
-    /// The member `key` if this is an object.
-    public subscript(key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
-        return nil
-    }
-
-    public var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
-    public var boolValue: Bool? {
-        if case .bool(let b) = self { return b }
-        return nil
-    }
-
-    public var objectValue: JSONObject? {
-        if case .object(let o) = self { return o }
-        return nil
-    }
-
-    public var arrayValue: [JSONValue]? {
-        if case .array(let items) = self { return items }
-        return nil
-    }
-
-    public var isNull: Bool {
-        if case .null = self { return true }
-        return false
-    }
-}
-
 /// A JSON object that keeps its members in insertion order (Auth0 returns metadata in the order it was written).
 ///
 /// Members live in one array; small objects (most of them: a user profile has about twenty keys) are searched
@@ -83,18 +38,29 @@ public struct JSONObject: Sendable, Hashable, Sequence {
                 if let position = position(of: key) {
                     members[position].value = newValue
                 } else {
-                    members.append(Member(key: key, value: newValue))
-                    if index != nil {
-                        index![key] = members.count - 1
-                    } else if members.count > Self.indexThreshold {
-                        buildIndex()
-                    }
+                    append(key, newValue)
                 }
             } else if let position = position(of: key) {
                 members.remove(at: position)
                 if index != nil { buildIndex() }
             }
         }
+    }
+
+    /// Adds a member known to be new (the parser has just looked the key up).
+    mutating func append(_ key: String, _ value: JSONValue) {
+        members.append(Member(key: key, value: value))
+        if index != nil {
+            index![key] = members.count - 1
+        } else if members.count > Self.indexThreshold {
+            buildIndex()
+        }
+    }
+
+    /// Sets every member of `other` here, in `other`'s order: existing keys keep their position and take the new
+    /// value (later wins, as a dictionary merge does), new keys are appended.
+    public mutating func merge(_ other: JSONObject) {
+        for member in other.members { self[member.key] = member.value }
     }
 
     private mutating func buildIndex() {
@@ -134,4 +100,8 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         hasher.combine(members.count)
         hasher.combine(sum)
     }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
 }
