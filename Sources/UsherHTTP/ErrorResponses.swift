@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import UsherCore
+import UsherJSON
 
 // The one place an error becomes a status code and a body: the APIs' JSON errors here, the hosted pages'
 // HTML errors below. Handlers and Core only throw; nothing else in UsherHTTP picks an error status.

@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import UsherCore
+import UsherJSON
 
 /// Building responses.
 public enum HTTPOutput {

@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import UsherCore
+import UsherJSON
 
 /// Tenant settings (`TenantSettingsStore`) on SQLite and PostgreSQL, one code path: one JSON document in one row.
 extension SQLUsherStore {

@@ -5,6 +5,7 @@ import Testing
 import UsherApp
 import UsherCore
 import UsherHTTP
+import UsherJSON
 
 /// Integers in query strings are attacker-chosen; a Swift overflow ends the process (and every request in it).
 /// Walks every GET route of the Management API with extreme values for every paging parameter Auth0's lists take.

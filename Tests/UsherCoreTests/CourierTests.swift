@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 import UsherCore
+import UsherJSON
 import UsherTesting
 
 @Suite("Courier")

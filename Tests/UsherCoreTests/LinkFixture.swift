@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UsherCore
+import UsherJSON
 import UsherTesting
 
 /// A store with one user, one application and the link components on a fake clock.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UsherCore
+import UsherJSON
 import UsherStorage
 import UsherTesting
 

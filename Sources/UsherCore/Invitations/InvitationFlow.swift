@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// An invitation sent: the user created for it and the queued `reset_email`.
 public typealias InvitationOutcome = (user: User, message: OutboxMessage)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import UsherJSON
 
 /// How the courier paces itself. Defaults suit production; tests shorten them (see `USHER_MAIL_*`).
 public struct CourierSettings: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// A link email to prepare: which ticket, for whom, and which template carries the link.
 public struct LinkEmail: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import UsherCore
+import UsherJSON
 
 /// What a client discovers before talking to Usher: the signing keys and the OpenID Connect configuration.
 struct DiscoveryRoutes {

@@ -1,5 +1,6 @@
 import Hummingbird
 import UsherCore
+import UsherJSON
 
 /// `/dbconnections/signup`: self-service registration, with Auth0's sign-up error bodies.
 struct SignupRoutes {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import UsherCore
+import UsherJSON
 import UsherLiquid
 
 /// `/lo/reset` (choose a password, for an invitation or a reset), `/lo/reset/resend` ("send me a new link") and

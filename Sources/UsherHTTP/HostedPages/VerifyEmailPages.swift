@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import UsherCore
+import UsherJSON
 import UsherLiquid
 
 /// `/lo/verify_email`: confirming an address from the emailed link (a GET only shows the button, so mail

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import UsherCore
+import UsherJSON
 
 /// `/api/v2/branding/templates/universal-login`: the Universal Login page template.
 struct BrandingRoutes: ManagementRouteCollection {

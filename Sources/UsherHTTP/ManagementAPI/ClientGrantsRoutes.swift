@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import UsherCore
+import UsherJSON
 
 /// `/api/v2/client-grants`: which applications may call which API with which scopes.
 struct ClientGrantsRoutes: ManagementRouteCollection {

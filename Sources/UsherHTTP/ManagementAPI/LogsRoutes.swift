@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import UsherCore
+import UsherJSON
 
 /// `/api/v2/logs`: the tenant log.
 struct LogsRoutes: ManagementRouteCollection {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import UsherCore
+import UsherJSON
 
 /// `/api/v2/users` and `/api/v2/users-by-email`.
 struct UsersRoutes: ManagementRouteCollection {
