@@ -31,6 +31,8 @@ cleanup() {
 trap cleanup EXIT
 
 echo "==> checks"
+# The code format is the checked-in .swift-format's (`swift format format -i -r Sources Tests bench/swift/Sources` fixes it).
+swift format lint --strict -r Sources Tests bench/swift/Sources
 # The built-in password list is exactly what its generator makes from Debian's python3-zxcvbn.
 /usr/bin/python3 scripts/generate-password-dictionary.py --check
 

@@ -1,9 +1,9 @@
 import CJavaScriptCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Monotonic time in nanoseconds (CLOCK_MONOTONIC), cheap enough to read from the watchdog callback.

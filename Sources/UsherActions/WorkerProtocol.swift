@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import UsherJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The wire format between `ActionWorkerPool` and `usher actions-worker`: one JSON object per line
 /// (newline-delimited; JSON writers escape newlines inside strings, so a line is always one message).
@@ -229,15 +230,16 @@ extension PostLoginExecutionResult {
         var fields: JSONObject = [
             "app": .object(appMetadataChanges), "user": .object(userMetadataChanges),
             "idToken": .object(idTokenClaims), "accessToken": .object(accessTokenClaims),
-            "actions": .array(actions.map { report in
-                var entry: JSONObject = [
-                    "actionID": .string(report.actionID), "actionName": .string(report.actionName),
-                    "logs": .array(report.logs.map { ["level": .string($0.level), "message": .string($0.message)] }),
-                    "us": .int(Int64(report.durationMicroseconds)),
-                ]
-                if let failure = report.failure { entry["failure"] = failure.wireValue }
-                return .object(entry)
-            }),
+            "actions": .array(
+                actions.map { report in
+                    var entry: JSONObject = [
+                        "actionID": .string(report.actionID), "actionName": .string(report.actionName),
+                        "logs": .array(report.logs.map { ["level": .string($0.level), "message": .string($0.message)] }),
+                        "us": .int(Int64(report.durationMicroseconds)),
+                    ]
+                    if let failure = report.failure { entry["failure"] = failure.wireValue }
+                    return .object(entry)
+                }),
         ]
         if let denied {
             fields["denied"] = [

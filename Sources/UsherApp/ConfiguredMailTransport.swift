@@ -22,8 +22,10 @@ public actor ConfiguredMailTransport: MailTransport {
     /// CA file trusted for the stored provider's server (`USHER_SMTP_CA_FILE`).
     nonisolated let providerCAFile: String?
 
-    public init(store: any EmailProviderStore, fixed: SMTPMailTransport?, devMailbox: DevelopmentMailbox?, fallbackFrom: String, logger: Logger,
-                providerCAFile: String? = nil) {
+    public init(
+        store: any EmailProviderStore, fixed: SMTPMailTransport?, devMailbox: DevelopmentMailbox?, fallbackFrom: String, logger: Logger,
+        providerCAFile: String? = nil
+    ) {
         self.providerCAFile = providerCAFile
         self.store = store
         self.fixed = fixed
@@ -66,8 +68,9 @@ public actor ConfiguredMailTransport: MailTransport {
         var transport: (any MailTransport)?
         if let usable {
             do {
-                transport = try SMTPMailTransport(configuration: try SMTPMailTransport.configuration(for: usable, trustedCAFile: providerCAFile),
-                                                  defaultFrom: usable.defaultFromAddress ?? fallbackFrom, logger: logger)
+                transport = try SMTPMailTransport(
+                    configuration: try SMTPMailTransport.configuration(for: usable, trustedCAFile: providerCAFile),
+                    defaultFrom: usable.defaultFromAddress ?? fallbackFrom, logger: logger)
                 logger.info("Delivering mail through the configured email provider", metadata: ["smtp_host": "\(usable.smtpHost ?? "-")"])
             } catch {
                 logger.error("The stored email provider cannot be used", metadata: ["error": "\(error)"])

@@ -25,7 +25,8 @@ public final class SMTPMailTransport: MailTransport {
         let message: MailMessage
         do {
             message = MailMessage(
-                from: try email.from.map { try EmailAddress(parsing: $0) } ?? defaultFromAddress ?? EmailAddress(parsing: defaultFrom), to: [try EmailAddress(parsing: email.to)], subject: email.subject,
+                from: try email.from.map { try EmailAddress(parsing: $0) } ?? defaultFromAddress ?? EmailAddress(parsing: defaultFrom),
+                to: [try EmailAddress(parsing: email.to)], subject: email.subject,
                 html: email.html, text: email.text, replyTo: try email.replyTo.map { [try EmailAddress(parsing: $0)] } ?? [],
                 messageID: email.messageID)
         } catch {

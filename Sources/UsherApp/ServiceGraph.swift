@@ -12,8 +12,10 @@ enum ServiceGraph {
     /// Everything `UsherServer.open` needs on an open, migrated store: the signing keys (created on first start), the
     /// password hasher (`passwordHasher` or bcrypt at the configured cost), the Actions runner `actions` asks for,
     /// and the services on top. The worker pool is returned too, with `.workerPool`, for the server to run and stop.
-    static func build(_ configuration: UsherConfiguration, store: any UsherStore, clock: any UsherClock, passwordHasher: (any PasswordHasher)?,
-                      actions: ActionsSetup, logger: Logger) async throws -> (services: UsherServices, actionPool: ActionWorkerPool?) {
+    static func build(
+        _ configuration: UsherConfiguration, store: any UsherStore, clock: any UsherClock, passwordHasher: (any PasswordHasher)?,
+        actions: ActionsSetup, logger: Logger
+    ) async throws -> (services: UsherServices, actionPool: ActionWorkerPool?) {
         let signer = try await TokenSigner.load(store: store, clock: clock)
         let hasher = passwordHasher ?? BcryptPasswordHasher(cost: configuration.bcryptCost)
         var actionPool: ActionWorkerPool?
@@ -33,8 +35,10 @@ enum ServiceGraph {
     }
 
     /// The domain services on `store`, for the HTTP layer and the CLI.
-    static func services(_ configuration: UsherConfiguration, store: any UsherStore, signer: TokenSigner, hasher: any PasswordHasher,
-                         clock: any UsherClock, actionRunner: any PostLoginActionRunner) -> UsherServices {
+    static func services(
+        _ configuration: UsherConfiguration, store: any UsherStore, signer: TokenSigner, hasher: any PasswordHasher,
+        clock: any UsherClock, actionRunner: any PostLoginActionRunner
+    ) -> UsherServices {
         let publicURL = configuration.publicURL
         let mail = MailService(
             store: store, clock: clock, messageIDDomain: configuration.publicHost,
@@ -79,8 +83,9 @@ enum ServiceGraph {
             configuration: .init(
                 command: WorkerCommand(executablePath: executablePath),
                 workerCount: configuration.actionsWorkers,
-                limits: ActionLimits(timeLimit: .milliseconds(configuration.actionsTimeoutMilliseconds),
-                                     memoryBudgetBytes: configuration.actionsMemoryMegabytes << 20),
+                limits: ActionLimits(
+                    timeLimit: .milliseconds(configuration.actionsTimeoutMilliseconds),
+                    memoryBudgetBytes: configuration.actionsMemoryMegabytes << 20),
                 workerMemoryLimitBytes: configuration.actionsWorkerMemoryLimitBytes),
             logger: poolLogger)
     }
@@ -94,12 +99,14 @@ enum ServiceGraph {
             fixed = try SMTPMailTransport(configuration: try SMTPConfiguration(url: url), defaultFrom: fallbackFrom, logger: logger)
             logger.info("Delivering mail through USHER_SMTP_URL", metadata: ["smtp": "\(fixed?.client.configuration.description ?? "-")"])
         }
-        let devMailbox = configuration.environment == .development
+        let devMailbox =
+            configuration.environment == .development
             ? DevelopmentMailbox(store: store, clock: clock, defaultFrom: fallbackFrom) : nil
         var courierLogger = logger
         courierLogger[metadataKey: "component"] = "courier"
-        let transport = ConfiguredMailTransport(store: store, fixed: fixed, devMailbox: devMailbox, fallbackFrom: fallbackFrom, logger: courierLogger,
-                                                providerCAFile: configuration.smtpCAFile)
+        let transport = ConfiguredMailTransport(
+            store: store, fixed: fixed, devMailbox: devMailbox, fallbackFrom: fallbackFrom, logger: courierLogger,
+            providerCAFile: configuration.smtpCAFile)
         var settings = configuration.courier
         // As many deliveries in flight as the SMTP client keeps connections (`?pool=` in USHER_SMTP_URL, default 4).
         if let fixed { settings.concurrency = fixed.client.configuration.pool.maximumConnections }
@@ -109,8 +116,9 @@ enum ServiceGraph {
 
     /// The `change_password` worker and the sweep of long-expired tickets.
     static func passwordResetWorker(_ configuration: UsherConfiguration, services: UsherServices, clock: any UsherClock) -> PasswordResetWorker {
-        PasswordResetWorker(resets: services.passwordResets, store: services.store, clock: clock,
-                            ticketRetention: TimeInterval(configuration.ticketRetentionHours) * 3_600,
-                            sweepInterval: .seconds(configuration.ticketSweepIntervalSeconds))
+        PasswordResetWorker(
+            resets: services.passwordResets, store: services.store, clock: clock,
+            ticketRetention: TimeInterval(configuration.ticketRetentionHours) * 3_600,
+            sweepInterval: .seconds(configuration.ticketSweepIntervalSeconds))
     }
 }

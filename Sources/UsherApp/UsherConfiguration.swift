@@ -1,9 +1,9 @@
 import Foundation
 import UsherCore
 import UsherHTTP
+import UsherJSON
 import UsherMail
 import UsherStorage
-import UsherJSON
 
 /// Whether Usher may fall back to the development mailbox (`development`) or must have a real provider (`production`).
 public enum UsherEnvironment: String, Sendable, CaseIterable {
@@ -154,7 +154,8 @@ public struct ConfigurationLoader: Sendable {
         if let (v, source) = value("database_url") {
             do { config.database = try DatabaseLocation(v) } catch { throw fail(source, error.message) }
         }
-        let cert = value("tls_cert"), key = value("tls_key")
+        let cert = value("tls_cert")
+        let key = value("tls_key")
         if (cert == nil) != (key == nil) {
             throw fail((cert ?? key)!.1, "--tls-cert and --tls-key must be given together")
         }
@@ -176,7 +177,8 @@ public struct ConfigurationLoader: Sendable {
             guard levels.contains(v) else { throw fail(source, "'\(v)' is not one of \(levels.joined(separator: ", "))") }
             config.logLevel = v
         }
-        let id = value("bootstrap_client_id"), secret = value("bootstrap_client_secret")
+        let id = value("bootstrap_client_id")
+        let secret = value("bootstrap_client_secret")
         if (id == nil) != (secret == nil) {
             throw fail((id ?? secret)!.1, "USHER_BOOTSTRAP_CLIENT_ID and USHER_BOOTSTRAP_CLIENT_SECRET must be set together")
         }
@@ -258,7 +260,8 @@ public struct ConfigurationLoader: Sendable {
         var result: [String: String] = [:]
         for (key, value) in object {
             guard keys.contains(key) else {
-                throw ConfigurationError(description: "Invalid configuration: unknown key '\(key)' in config file '\(path)' (known: \(keys.joined(separator: ", ")))")
+                throw ConfigurationError(
+                    description: "Invalid configuration: unknown key '\(key)' in config file '\(path)' (known: \(keys.joined(separator: ", ")))")
             }
             switch value {
             case .string(let s): result[key] = s

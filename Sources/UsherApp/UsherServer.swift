@@ -40,9 +40,11 @@ public final class UsherServer: Sendable {
     /// The Actions worker pool, with `.workerPool`; started by `makeApplication`'s service (or the first login).
     public let actionPool: ActionWorkerPool?
 
-    private init(configuration: UsherConfiguration, database: SQLDatabaseProvider, store: any UsherStore,
-                 services: UsherServices, registry: PrometheusCollectorRegistry, logger: Logger, clock: any UsherClock,
-                 providerConfiguredAtOpen: Bool, actionPool: ActionWorkerPool?) {
+    private init(
+        configuration: UsherConfiguration, database: SQLDatabaseProvider, store: any UsherStore,
+        services: UsherServices, registry: PrometheusCollectorRegistry, logger: Logger, clock: any UsherClock,
+        providerConfiguredAtOpen: Bool, actionPool: ActionWorkerPool?
+    ) {
         self.actionPool = actionPool
         self.clock = clock
         self.providerConfiguredAtOpen = providerConfiguredAtOpen
@@ -56,8 +58,10 @@ public final class UsherServer: Sendable {
 
     /// Opens the database, applies pending migrations and loads the signing keys. `actions` decides whether
     /// post-login Actions run (only `usher serve` spawns workers).
-    public static func open(_ configuration: UsherConfiguration, logger: Logger, clock: any UsherClock = SystemClock(),
-                            passwordHasher: (any PasswordHasher)? = nil, actions: ActionsSetup = .syntaxCheckOnly) async throws -> UsherServer {
+    public static func open(
+        _ configuration: UsherConfiguration, logger: Logger, clock: any UsherClock = SystemClock(),
+        passwordHasher: (any PasswordHasher)? = nil, actions: ActionsSetup = .syntaxCheckOnly
+    ) async throws -> UsherServer {
         let database = try await SQLDatabaseProvider.open(configuration.database, logger: logger)
         do {
             try await Migrator.migrate(database.database, logger: logger)
@@ -65,9 +69,10 @@ public final class UsherServer: Sendable {
             let providerConfigured = try await store.emailProvider()?.enabled == true
             let (services, actionPool) = try await ServiceGraph.build(
                 configuration, store: store, clock: clock, passwordHasher: passwordHasher, actions: actions, logger: logger)
-            return UsherServer(configuration: configuration, database: database, store: store, services: services,
-                               registry: PrometheusCollectorRegistry(), logger: logger, clock: clock, providerConfiguredAtOpen: providerConfigured,
-                               actionPool: actionPool)
+            return UsherServer(
+                configuration: configuration, database: database, store: store, services: services,
+                registry: PrometheusCollectorRegistry(), logger: logger, clock: clock, providerConfiguredAtOpen: providerConfigured,
+                actionPool: actionPool)
         } catch {
             try? await database.close()
             throw error
@@ -91,13 +96,15 @@ public final class UsherServer: Sendable {
     public func makeCourier() throws -> CourierService {
         if configuration.smtpURL == nil && !providerConfiguredAtOpen {
             if configuration.environment == .production {
-                throw ConfigurationError(description: """
-                    Refusing to start: USHER_ENVIRONMENT=production but no email provider is configured, so no invitation or \
-                    password email could be delivered. Set USHER_SMTP_URL (or --smtp-url), or store a provider with \
-                    POST /api/v2/emails/provider while running in development.
-                    """)
+                throw ConfigurationError(
+                    description: """
+                        Refusing to start: USHER_ENVIRONMENT=production but no email provider is configured, so no invitation or \
+                        password email could be delivered. Set USHER_SMTP_URL (or --smtp-url), or store a provider with \
+                        POST /api/v2/emails/provider while running in development.
+                        """)
             }
-            logger.warning("""
+            logger.warning(
+                """
                 ************************************************************************
                  NO EMAIL PROVIDER CONFIGURED: mail is NOT sent. It is stored in the
                  development mailbox; read it at \(configuration.publicURL)/dev/mail

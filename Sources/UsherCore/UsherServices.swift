@@ -29,11 +29,13 @@ public struct UsherServices: Sendable {
     /// Limits for `/dbconnections/signup` per client IP.
     public var signupLimiter: RateLimiter
 
-    public init(store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner,
-                publicURL: String, mail: MailService, emailTemplates: EmailTemplateService, tickets: TicketService,
-                passwordResets: PasswordResetService, emailVerification: EmailVerificationService, signups: SignupService,
-                invitations: InvitationService, logs: LogService, tenant: TenantService, login: LoginService,
-                actionRunner: any PostLoginActionRunner, actions: ActionService, signupLimiter: RateLimiter) {
+    public init(
+        store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner,
+        publicURL: String, mail: MailService, emailTemplates: EmailTemplateService, tickets: TicketService,
+        passwordResets: PasswordResetService, emailVerification: EmailVerificationService, signups: SignupService,
+        invitations: InvitationService, logs: LogService, tenant: TenantService, login: LoginService,
+        actionRunner: any PostLoginActionRunner, actions: ActionService, signupLimiter: RateLimiter
+    ) {
         self.store = store
         self.users = users
         self.clients = clients

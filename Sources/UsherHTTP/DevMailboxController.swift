@@ -14,7 +14,8 @@ public struct DevMailboxController: Sendable {
     public init(mail: MailService) { self.mail = mail }
 
     /// No scripts anywhere (the srcdoc frame inherits this policy), inline styles and images allowed for previews.
-    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
     public func register(on router: Router<UsherRequestContext>) {
         let mail = self.mail

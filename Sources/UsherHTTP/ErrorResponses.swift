@@ -44,8 +44,9 @@ public struct APIErrorMiddleware: RouterMiddleware {
             }
         case .userinfo:
             do { return try await next(request, context) } catch let error as UsherError where error.kind == .unauthorized {
-                return HTTPOutput.json(["error": "invalid_token", "error_description": .string(error.message)], status: .unauthorized,
-                                       headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
+                return HTTPOutput.json(
+                    ["error": "invalid_token", "error_description": .string(error.message)], status: .unauthorized,
+                    headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
             }
         case .health:
             do { return try await next(request, context) } catch let error as UsherError where error.kind == .unavailable {
@@ -53,8 +54,9 @@ public struct APIErrorMiddleware: RouterMiddleware {
             }
         case .devMailbox:
             do { return try await next(request, context) } catch let error as UsherError where error.kind == .notFound {
-                return DevMailboxController.page(title: "Not found", body: "<p>No such message. <a href=\"/dev/mail\">Back to the mailbox</a></p>",
-                                                 status: .notFound)
+                return DevMailboxController.page(
+                    title: "Not found", body: "<p>No such message. <a href=\"/dev/mail\">Back to the mailbox</a></p>",
+                    status: .notFound)
             }
         }
         do {
@@ -63,12 +65,13 @@ public struct APIErrorMiddleware: RouterMiddleware {
             return render(error)
         } catch let error as HTTPError {
             // Hummingbird's own errors (unsupported method, body too large …), reshaped.
-            let kind: UsherError.Kind = switch error.status.code {
-            case 413: .payloadTooLarge
-            case 404: .notFound
-            case 401: .unauthorized
-            default: .invalidInput
-            }
+            let kind: UsherError.Kind =
+                switch error.status.code {
+                case 413: .payloadTooLarge
+                case 404: .notFound
+                case 401: .unauthorized
+                default: .invalidInput
+                }
             return render(UsherError(kind, error.body ?? error.status.reasonPhrase), status: error.status)
         } catch {
             context.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))"])
@@ -123,10 +126,11 @@ public struct APIErrorMiddleware: RouterMiddleware {
 
     /// A refused sign-up: 400 `BadRequestError` unless the policy names the failure, 429 when rate-limited.
     static func signupResponse(_ error: SignupError) -> Response {
-        let (status, name): (HTTPResponse.Status, String) = switch error.kind {
-        case .refused: (.badRequest, "BadRequestError")
-        case .rateLimited: (.tooManyRequests, "TooManyRequestsError")
-        }
+        let (status, name): (HTTPResponse.Status, String) =
+            switch error.kind {
+            case .refused: (.badRequest, "BadRequestError")
+            case .rateLimited: (.tooManyRequests, "TooManyRequestsError")
+            }
         var object: JSONObject = ["name": .string(error.name ?? name), "code": .string(error.code), "description": error.description]
         if let message = error.message { object["message"] = .string(message) }
         if let policy = error.policy { object["policy"] = .string(policy) }
@@ -195,62 +199,86 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
         case .unusableResetLink(let problem, let token):
             return try await pages.render(problemPage(problem, token: token), request: request)
         case .unusableVerificationLink(let problem):
-            let page = switch problem {
-            case .invalid: pages.messagePage(.notFound, title: "This link is not valid", paragraphs: ["The link may be incomplete or copied wrongly."])
-            case .expired: pages.messagePage(.gone, title: "This link has expired", paragraphs: ["Ask the application to send you a new verification email."])
-            case .used, .superseded: pages.messagePage(.gone, title: "This link has already been used", paragraphs: ["Your address may already be verified."])
-            }
+            let page =
+                switch problem {
+                case .invalid: pages.messagePage(.notFound, title: "This link is not valid", paragraphs: ["The link may be incomplete or copied wrongly."])
+                case .expired:
+                    pages.messagePage(.gone, title: "This link has expired", paragraphs: ["Ask the application to send you a new verification email."])
+                case .used, .superseded:
+                    pages.messagePage(.gone, title: "This link has already been used", paragraphs: ["Your address may already be verified."])
+                }
             return try await pages.render(page, request: request)
         case .resetRefused(let failure, let token, let fields):
             return try await resetRefused(failure, token: token, fields: fields, request: request)
         case .resendWithoutEmail:
-            return try await pages.render(pages.messagePage(.badRequest, title: "This link is not valid", paragraphs: [
-                "Enter your email address and we will send you a new link.",
-            ], resend: ["ask_email": true], errors: ["Enter your email address."]), request: request)
+            return try await pages.render(
+                pages.messagePage(
+                    .badRequest, title: "This link is not valid",
+                    paragraphs: [
+                        "Enter your email address and we will send you a new link."
+                    ], resend: ["ask_email": true], errors: ["Enter your email address."]), request: request)
         case .resendRefused(let error) where error.kind == .rateLimited:
-            return try await pages.render(pages.messagePage(.tooManyRequests, title: "Too many requests", paragraphs: [
-                "You have asked for too many emails. Wait a few minutes and try again.",
-            ]), request: request)
+            return try await pages.render(
+                pages.messagePage(
+                    .tooManyRequests, title: "Too many requests",
+                    paragraphs: [
+                        "You have asked for too many emails. Wait a few minutes and try again."
+                    ]), request: request)
         case .resendRefused(let error) where error.kind == .invalidInput:
-            return try await pages.render(pages.messagePage(.badRequest, title: "This link is not valid", paragraphs: [
-                "Enter your email address and we will send you a new link.",
-            ], resend: ["ask_email": true], errors: ["That does not look like an email address."]), request: request)
+            return try await pages.render(
+                pages.messagePage(
+                    .badRequest, title: "This link is not valid",
+                    paragraphs: [
+                        "Enter your email address and we will send you a new link."
+                    ], resend: ["ask_email": true], errors: ["That does not look like an email address."]), request: request)
         case .resendRefused(let error):
             throw error
         case .authorizeRefused(let title, let message):
             return try await pages.render(pages.messagePage(.badRequest, title: title, paragraphs: [message]), request: request)
         case .loginExpired:
-            return try await pages.render(pages.messagePage(.badRequest, title: "This sign-in link has expired", paragraphs: [
-                "Go back to the application and start signing in again.",
-            ]), request: request)
+            return try await pages.render(
+                pages.messagePage(
+                    .badRequest, title: "This sign-in link has expired",
+                    paragraphs: [
+                        "Go back to the application and start signing in again."
+                    ]), request: request)
         case .loginRefused(.wrongCredentials, let form):
             return try await pages.loginPage(request, form, errors: ["Wrong email or password."], status: .unauthorized)
         case .loginRefused(.tooManyAttempts, let form):
-            return try await pages.loginPage(request, form, errors: [
-                "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
-            ], status: .tooManyRequests)
+            return try await pages.loginPage(
+                request, form,
+                errors: [
+                    "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it."
+                ], status: .tooManyRequests)
         case .loginRefused(.userBlocked, let form):
             // A blocked user is the application's to explain, as Auth0 does.
             return pages.redirect(form.authorization.redirect([("error", "unauthorized"), ("error_description", "user is blocked")]))
         case .actionFailed(let message, let clientName, let cookies):
-            var response = try await pages.render(pages.messagePage(.badRequest, title: "We could not sign you in", paragraphs: [
-                "A rule of \(clientName) failed while signing you in, so the sign-in was stopped. Try again later or contact the application's support.",
-                "Details: \(message)",
-            ]), request: request)
+            var response = try await pages.render(
+                pages.messagePage(
+                    .badRequest, title: "We could not sign you in",
+                    paragraphs: [
+                        "A rule of \(clientName) failed while signing you in, so the sign-in was stopped. Try again later or contact the application's support.",
+                        "Details: \(message)",
+                    ]), request: request)
             for cookie in cookies { response.setCookie(cookie) }
             return response
         case .logoutReturnRefused(let returnTo, let cookies):
-            var response = try await pages.render(pages.messagePage(.badRequest, title: "You have signed out", paragraphs: [
-                "You are signed out, but we could not take you back: \(returnTo) is not in the application's Allowed Logout URLs.",
-            ]), request: request)
+            var response = try await pages.render(
+                pages.messagePage(
+                    .badRequest, title: "You have signed out",
+                    paragraphs: [
+                        "You are signed out, but we could not take you back: \(returnTo) is not in the application's Allowed Logout URLs."
+                    ]), request: request)
             for cookie in cookies { response.setCookie(cookie) }
             return response
         case .templateFailed(let template, let detail):
-            let text = switch template {
-            case .page: "This page could not be shown because its template failed: \(detail)"
-            case .loginForm: "The login form could not be rendered: \(detail)"
-            case .loginPage: "The login page template failed: \(detail)"
-            }
+            let text =
+                switch template {
+                case .page: "This page could not be shown because its template failed: \(detail)"
+                case .loginForm: "The login form could not be rendered: \(detail)"
+                case .loginPage: "The login page template failed: \(detail)"
+                }
             return HTTPOutput.text(text, status: .internalServerError)
         }
     }
@@ -266,16 +294,22 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
             }
             return try await pages.loginPage(request, form, errors: ["Your session on this page expired. Please try again."], status: .forbidden)
         case "/lo/verify_email":
-            return try await pages.render(pages.messagePage(.forbidden, title: "Please try again", paragraphs: [
-                "Open the link from your email again and resubmit.",
-            ]), request: request)
+            return try await pages.render(
+                pages.messagePage(
+                    .forbidden, title: "Please try again",
+                    paragraphs: [
+                        "Open the link from your email again and resubmit."
+                    ]), request: request)
         default:
             if path == "/lo/reset", HostedPagesController.wantsJSON(request) {
                 return HTTPOutput.json(["name": "ForbiddenError", "message": "Invalid CSRF token", "statusCode": 403], status: .forbidden)
             }
-            return try await pages.render(pages.messagePage(.forbidden, title: "Please try again", paragraphs: [
-                "This form has expired or was not sent from this page. Open the link from your email again and resubmit.",
-            ]), request: request)
+            return try await pages.render(
+                pages.messagePage(
+                    .forbidden, title: "Please try again",
+                    paragraphs: [
+                        "This form has expired or was not sent from this page. Open the link from your email again and resubmit."
+                    ]), request: request)
         }
     }
 
@@ -284,21 +318,29 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
         let resendForTicket: JSONObject? = token.map { ["ticket": .string($0)] }
         switch problem {
         case .invalid:
-            return pages.messagePage(.notFound, title: "This link is not valid", paragraphs: [
-                "The link may be incomplete, or it was copied wrongly. Enter your email address and we will send you a new one.",
-            ], resend: ["ask_email": true])
+            return pages.messagePage(
+                .notFound, title: "This link is not valid",
+                paragraphs: [
+                    "The link may be incomplete, or it was copied wrongly. Enter your email address and we will send you a new one."
+                ], resend: ["ask_email": true])
         case .expired:
-            return pages.messagePage(.gone, title: "This link has expired", paragraphs: [
-                "Links are valid for a limited time. We can send you a new one.",
-            ], resend: resendForTicket)
+            return pages.messagePage(
+                .gone, title: "This link has expired",
+                paragraphs: [
+                    "Links are valid for a limited time. We can send you a new one."
+                ], resend: resendForTicket)
         case .used:
-            return pages.messagePage(.gone, title: "This link has already been used", paragraphs: [
-                "Each link works once. If you still need to set your password, we can send you a new link.",
-            ], resend: resendForTicket)
+            return pages.messagePage(
+                .gone, title: "This link has already been used",
+                paragraphs: [
+                    "Each link works once. If you still need to set your password, we can send you a new link."
+                ], resend: resendForTicket)
         case .superseded:
-            return pages.messagePage(.gone, title: "This link has been replaced by a newer one", paragraphs: [
-                "Only the most recent link we sent works. Use the newest email, or ask for a new link.",
-            ], resend: resendForTicket)
+            return pages.messagePage(
+                .gone, title: "This link has been replaced by a newer one",
+                paragraphs: [
+                    "Only the most recent link we sent works. Use the newest email, or ask for a new link."
+                ], resend: resendForTicket)
         }
     }
 
@@ -311,9 +353,11 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
         switch failure {
         case .ticket(let problem):
             if json {
-                let text = problem == .expired ? "This ticket was expired." : problem == .invalid ? "This ticket is not valid." : "This ticket was already used."
-                return HTTPOutput.json(["name": "InvalidTicketError", "message": .string(text), "code": .string(problem.rawValue)],
-                                       status: problem == .invalid ? .notFound : .gone)
+                let text =
+                    problem == .expired ? "This ticket was expired." : problem == .invalid ? "This ticket is not valid." : "This ticket was already used."
+                return HTTPOutput.json(
+                    ["name": "InvalidTicketError", "message": .string(text), "code": .string(problem.rawValue)],
+                    status: problem == .invalid ? .notFound : .gone)
             }
             return try await pages.render(problemPage(problem, token: token), request: request)
         case .passwordMissing:
@@ -324,11 +368,17 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
             name = error.name
             messages = [error.message] + error.failedRules.map(\.rule.summary)
         case .resultURLNotAllowed(let url):
-            if json { return HTTPOutput.json(["name": "InvalidResultURL", "message": .string("The result URL \(url) is not allowed for this application")], status: status) }
-            return try await pages.render(pages.messagePage(.badRequest, title: "This link cannot be completed", paragraphs: [
-                "The application this link returns you to (\(url)) is not on the list of addresses it is allowed to use, so your password was not changed.",
-                "Please contact the application's support; the link keeps working once they fix its settings.",
-            ]), request: request)
+            if json {
+                return HTTPOutput.json(
+                    ["name": "InvalidResultURL", "message": .string("The result URL \(url) is not allowed for this application")], status: status)
+            }
+            return try await pages.render(
+                pages.messagePage(
+                    .badRequest, title: "This link cannot be completed",
+                    paragraphs: [
+                        "The application this link returns you to (\(url)) is not on the list of addresses it is allowed to use, so your password was not changed.",
+                        "Please contact the application's support; the link keeps working once they fix its settings.",
+                    ]), request: request)
         }
         if json { return HTTPOutput.json(["name": .string(name), "message": .string(messages.joined(separator: " "))], status: status) }
         guard case .success(let state) = try await pages.services.passwordResets.open(token: token) else {

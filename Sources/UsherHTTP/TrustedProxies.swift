@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import UsherCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The proxies whose `X-Forwarded-For` is believed; everybody else's is ignored so a client cannot pick the
 /// address that rate limits and logs see.

@@ -34,7 +34,8 @@ extension JSONValue: Codable {
     }
 }
 
-/// Member order survives only as far as the coder keeps it (Foundation's decoder does not promise any).
+/// Foundation's decoder promises no member order, so decoded members are sorted by name: the same input gives
+/// the same object in every process (JWT claims decoded by jwt-kit, for instance, are re-encoded in that order).
 extension JSONObject: Codable {
     private struct MemberKey: CodingKey {
         var stringValue: String
@@ -46,7 +47,9 @@ extension JSONObject: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: MemberKey.self)
         self.init()
-        for key in container.allKeys { self[key.stringValue] = try container.decode(JSONValue.self, forKey: key) }
+        for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+            self[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

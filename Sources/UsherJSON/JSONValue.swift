@@ -84,17 +84,29 @@ extension JSONValue: Hashable {
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0 as UInt8)
-        case .bool(let b): hasher.combine(1 as UInt8); hasher.combine(b)
-        case .int(let i): hasher.combine(2 as UInt8); hasher.combine(i)
+        case .bool(let b):
+            hasher.combine(1 as UInt8)
+            hasher.combine(b)
+        case .int(let i):
+            hasher.combine(2 as UInt8)
+            hasher.combine(i)
         case .double(let d):
             if let i = Int64(exactly: d) {
-                hasher.combine(2 as UInt8); hasher.combine(i)
+                hasher.combine(2 as UInt8)
+                hasher.combine(i)
             } else {
-                hasher.combine(3 as UInt8); hasher.combine(d)
+                hasher.combine(3 as UInt8)
+                hasher.combine(d)
             }
-        case .string(let s): hasher.combine(4 as UInt8); hasher.combine(s)
-        case .array(let items): hasher.combine(5 as UInt8); hasher.combine(items)
-        case .object(let object): hasher.combine(6 as UInt8); hasher.combine(object)
+        case .string(let s):
+            hasher.combine(4 as UInt8)
+            hasher.combine(s)
+        case .array(let items):
+            hasher.combine(5 as UInt8)
+            hasher.combine(items)
+        case .object(let object):
+            hasher.combine(6 as UInt8)
+            hasher.combine(object)
         }
     }
 }

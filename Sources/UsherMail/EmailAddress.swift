@@ -197,7 +197,8 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         for label in HeaderText.split(name, on: UInt8(ascii: ".")) {
             guard !label.isEmpty else { throw invalid(raw, "the domain has an empty label ('..' or a leading '.')") }
             // NFC only matters (and only costs) for non-ASCII labels.
-            let normalized = label.utf8.allSatisfy { $0 < 0x80 }
+            let normalized =
+                label.utf8.allSatisfy { $0 < 0x80 }
                 ? label.lowercased() : String(label).precomposedStringWithCanonicalMapping.lowercased()
             let ascii: String
             if normalized.unicodeScalars.allSatisfy(\.isASCII) {
@@ -205,8 +206,9 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
             } else {
                 for scalar in normalized.unicodeScalars where !scalar.isASCII {
                     let props = scalar.properties
-                    guard props.isAlphabetic || props.numericType != nil || props.generalCategory == .nonspacingMark
-                        || props.generalCategory == .spacingMark
+                    guard
+                        props.isAlphabetic || props.numericType != nil || props.generalCategory == .nonspacingMark
+                            || props.generalCategory == .spacingMark
                     else {
                         throw invalid(raw, "the domain contains '\(scalar)', which is not a letter or digit")
                     }
@@ -218,7 +220,8 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
             }
             guard ascii.utf8.count <= 63 else { throw invalid(raw, "the domain label '\(label)' is longer than 63 octets") }
             for byte in ascii.utf8 {
-                let ok = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2D
+                let ok =
+                    (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2D
                     || (byte >= 0x41 && byte <= 0x5A)
                 guard ok else {
                     throw invalid(raw, "the domain contains '\(Unicode.Scalar(byte))'; only letters, digits and '-' are allowed")
@@ -262,7 +265,9 @@ enum Punycode {
         let basicCount = output.unicodeScalars.count
         var handled = basicCount
         if basicCount > 0 { output.append("-") }
-        var n = initialN, delta = 0, bias = initialBias
+        var n = initialN
+        var delta = 0
+        var bias = initialBias
         while handled < scalars.count {
             guard let m = scalars.filter({ $0 >= n }).min() else { return nil }
             let (product, overflow) = (m - n).multipliedReportingOverflow(by: handled + 1)

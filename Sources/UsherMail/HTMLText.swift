@@ -197,7 +197,8 @@ public enum HTMLText {
             while j < input.count, Self.isNameByte(input[j]) { j += 1 }
             guard j > nameStart, Self.lower(input[nameStart]) >= 0x61 && Self.lower(input[nameStart]) <= 0x7A else { return nil }
             let nameBytes = input[nameStart..<j]
-            let name = nameBytes.allSatisfy({ $0 < 0x41 || $0 > 0x5A })
+            let name =
+                nameBytes.allSatisfy({ $0 < 0x41 || $0 > 0x5A })
                 ? String(decoding: nameBytes, as: UTF8.self) : String(decoding: nameBytes.map(Self.lower), as: UTF8.self)
             // Only links and images have attributes we use; others are skipped without building strings.
             let wantsAttributes = name == "a" || name == "img"
@@ -253,7 +254,9 @@ public enum HTMLText {
             for name in ["p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "pre", "ul", "ol", "dl", "figure", "address", "center", "hr"] {
                 kinds[name] = .paragraph
             }
-            for name in ["div", "tr", "dt", "dd", "section", "article", "header", "footer", "main", "nav", "aside", "form", "tbody", "thead", "tfoot", "caption", "body"] {
+            for name in [
+                "div", "tr", "dt", "dd", "section", "article", "header", "footer", "main", "nav", "aside", "form", "tbody", "thead", "tfoot", "caption", "body",
+            ] {
                 kinds[name] = .block
             }
             return kinds

@@ -23,7 +23,8 @@ enum HeaderText {
     /// Throws if `value` contains a line break or another forbidden control character.
     static func validateUnstructured(_ value: String, field: String) throws(MailMessageError) {
         for scalar in value.unicodeScalars where isForbiddenControl(scalar) {
-            let what = (scalar == "\r" || scalar == "\n" || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0x85)
+            let what =
+                (scalar == "\r" || scalar == "\n" || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0x85)
                 ? "a line break" : "a control character"
             throw MailMessageError(
                 .invalidHeader, field: field,
@@ -215,9 +216,10 @@ enum HeaderText {
         let trimmed = HeaderText.trimmed(value)
         if trimmed.isEmpty { return [] }
         let words = split(trimmed, on: 0x20)
-        let plain = words.allSatisfy { word in
-            isPrintableASCII(word.utf8) && !(encodeLongWords && word.utf8.count > 70)
-        } && !HeaderText.hasEncodedWordMarker(trimmed)
+        let plain =
+            words.allSatisfy { word in
+                isPrintableASCII(word.utf8) && !(encodeLongWords && word.utf8.count > 70)
+            } && !HeaderText.hasEncodedWordMarker(trimmed)
         if plain { return words.map(String.init) }
         let firstLimit = min(maxEncodedWordLength, maxLineLength - headerName.utf8.count - 2)
         return encodedWords(trimmed, firstLimit: firstLimit)

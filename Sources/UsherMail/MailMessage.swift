@@ -184,7 +184,9 @@ public struct MailMessage: Sendable {
         if encoding == .eightBitIfSupported {
             let normalized = BodyEncoding.normalizedLines(bytes)
             if allow8Bit && normalized.maxLine <= 998 && !normalized.bytes.contains(0) {
-                out.append(contentsOf: Array("Content-Type: \(contentType); charset=utf-8\r\nContent-Transfer-Encoding: \(normalized.sevenBit ? "7bit" : "8bit")\r\n\r\n".utf8))
+                out.append(
+                    contentsOf: Array(
+                        "Content-Type: \(contentType); charset=utf-8\r\nContent-Transfer-Encoding: \(normalized.sevenBit ? "7bit" : "8bit")\r\n\r\n".utf8))
                 out.append(contentsOf: normalized.bytes)
                 if normalized.bytes.last != 0x0A { out.append(contentsOf: [0x0D, 0x0A]) }
                 return !normalized.sevenBit
@@ -234,7 +236,8 @@ public struct MailMessage: Sendable {
         var id = HeaderText.trimmed(given)
         if id.hasPrefix("<") && id.hasSuffix(">") && id.count >= 2 { id = String(id.dropFirst().dropLast()) }
         let parts = HeaderText.split(id, on: UInt8(ascii: "@"))
-        let valid = parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && id.utf8.count <= 250
+        let valid =
+            parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && id.utf8.count <= 250
             && id.unicodeScalars.allSatisfy { $0 == "@" || $0 == "." || ($0.isASCII && EmailAddress.isAtext($0)) }
             && !HeaderText.hasDoubleDot(id) && !id.hasPrefix(".")
         guard valid else {

@@ -192,9 +192,11 @@ public final class SMTPClient: Sendable {
             if reply.isPositiveCompletion {
                 accepted.append(address)
             } else {
-                rejected.append(.init(
-                    address: address,
-                    error: SMTPError(.rejected, scope: .recipient, step: .rcptTo, reply: reply, detail: "server refused recipient <\(address.wireAddress)>")))
+                rejected.append(
+                    .init(
+                        address: address,
+                        error: SMTPError(.rejected, scope: .recipient, step: .rcptTo, reply: reply, detail: "server refused recipient <\(address.wireAddress)>")
+                    ))
             }
         }
         return SMTPDeliveryReceipt(

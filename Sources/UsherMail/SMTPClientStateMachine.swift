@@ -108,7 +108,9 @@ struct SMTPClientStateMachine {
     }
 
     private enum Expect {
-        case reset, mail, rcpt(Int), data, dataEnd, abortEnd
+        case reset, mail
+        case rcpt(Int)
+        case data, dataEnd, abortEnd
     }
 
     private struct TransactionState {
@@ -246,18 +248,20 @@ struct SMTPClientStateMachine {
             if settings.tlsMode == .opportunistic && !(reply.code == 421) {
                 return afterTLSDecision()
             }
-            return closeWith(SMTPError(
-                .tlsUnavailable, step: .startTLS, reply: reply,
-                detail: "server refused STARTTLS and TLS is required"))
+            return closeWith(
+                SMTPError(
+                    .tlsUnavailable, step: .startTLS, reply: reply,
+                    detail: "server refused STARTTLS and TLS is required"))
 
         case .auth(let step, let mechanism):
             return authReply(reply, step: step, mechanism: mechanism)
 
         case .ready:
             // Unsolicited: typically "421 idle timeout" before the server hangs up.
-            return closeWith(SMTPError(
-                .connectionClosed, step: nil, reply: reply, temporary: true,
-                detail: "server sent an unsolicited reply on an idle connection"))
+            return closeWith(
+                SMTPError(
+                    .connectionClosed, step: nil, reply: reply, temporary: true,
+                    detail: "server sent an unsolicited reply on an idle connection"))
 
         case .transaction(var tx):
             let outcome = transactionReply(reply, tx: &tx)
@@ -287,27 +291,30 @@ struct SMTPClientStateMachine {
         if let limit = capabilities.maximumMessageSize, transaction.messageSize > limit {
             return .transactionCompleted(
                 SMTPTransactionOutcome(
-                    result: .failure(SMTPError(
-                        .messageTooLarge, step: .mailFrom, temporary: false,
-                        detail: "the message is \(transaction.messageSize) octets; the server accepts at most \(limit) (SIZE)")),
+                    result: .failure(
+                        SMTPError(
+                            .messageTooLarge, step: .mailFrom, temporary: false,
+                            detail: "the message is \(transaction.messageSize) octets; the server accepts at most \(limit) (SIZE)")),
                     connectionReusable: true),
                 close: false)
         }
         if transaction.requiresSMTPUTF8 && !capabilities.smtpUTF8 {
             return .transactionCompleted(
                 SMTPTransactionOutcome(
-                    result: .failure(SMTPError(
-                        .extensionUnavailable, step: .mailFrom, temporary: false,
-                        detail: "an address has a non-ASCII local part, which needs SMTPUTF8, and the server does not offer it")),
+                    result: .failure(
+                        SMTPError(
+                            .extensionUnavailable, step: .mailFrom, temporary: false,
+                            detail: "an address has a non-ASCII local part, which needs SMTPUTF8, and the server does not offer it")),
                     connectionReusable: true),
                 close: false)
         }
         if transaction.requires8BitMIME && !capabilities.eightBitMIME {
             return .transactionCompleted(
                 SMTPTransactionOutcome(
-                    result: .failure(SMTPError(
-                        .extensionUnavailable, step: .mailFrom, temporary: false,
-                        detail: "the message has an 8-bit body and the server does not offer 8BITMIME")),
+                    result: .failure(
+                        SMTPError(
+                            .extensionUnavailable, step: .mailFrom, temporary: false,
+                            detail: "the message has an 8-bit body and the server does not offer 8BITMIME")),
                     connectionReusable: true),
                 close: false)
         }
@@ -407,9 +414,10 @@ struct SMTPClientStateMachine {
                 return .send([.startTLS])
             }
             if settings.tlsMode == .required {
-                return closeWith(SMTPError(
-                    .tlsUnavailable, step: .startTLS,
-                    detail: "TLS is required but the server does not offer STARTTLS (tls=opportunistic or tls=off would send in clear text)"))
+                return closeWith(
+                    SMTPError(
+                        .tlsUnavailable, step: .startTLS,
+                        detail: "TLS is required but the server does not offer STARTTLS (tls=opportunistic or tls=off would send in clear text)"))
             }
         }
         return afterTLSDecision()
@@ -418,9 +426,10 @@ struct SMTPClientStateMachine {
     private mutating func afterTLSDecision() -> Action {
         guard let credentials = settings.credentials else { return becomeReady() }
         guard encrypted || settings.allowInsecureAuthentication else {
-            return closeWith(SMTPError(
-                .authenticationUnavailable, step: .auth,
-                detail: "refusing to send credentials over an unencrypted connection; use TLS or allow insecure authentication explicitly"))
+            return closeWith(
+                SMTPError(
+                    .authenticationUnavailable, step: .auth,
+                    detail: "refusing to send credentials over an unencrypted connection; use TLS or allow insecure authentication explicitly"))
         }
         let offered = capabilities.authMechanisms
         let mechanism: String
@@ -434,15 +443,19 @@ struct SMTPClientStateMachine {
                 mechanism = "LOGIN"
             } else {
                 let list = offered.isEmpty ? "none" : offered.sorted().joined(separator: ", ")
-                return closeWith(SMTPError(
-                    .authenticationUnavailable, step: .auth,
-                    detail: "credentials are configured but the server offers no supported AUTH mechanism (offered: \(list); supported: PLAIN, LOGIN)"))
+                return closeWith(
+                    SMTPError(
+                        .authenticationUnavailable, step: .auth,
+                        detail: "credentials are configured but the server offers no supported AUTH mechanism (offered: \(list); supported: PLAIN, LOGIN)"))
             }
         }
         if settings.authMechanism != .automatic && !offered.contains(mechanism) {
-            return closeWith(SMTPError(
-                .authenticationUnavailable, step: .auth,
-                detail: "AUTH \(mechanism) is configured but the server does not offer it (offered: \(offered.isEmpty ? "none" : offered.sorted().joined(separator: ", ")))"))
+            return closeWith(
+                SMTPError(
+                    .authenticationUnavailable, step: .auth,
+                    detail:
+                        "AUTH \(mechanism) is configured but the server does not offer it (offered: \(offered.isEmpty ? "none" : offered.sorted().joined(separator: ", ")))"
+                ))
         }
         if mechanism == "PLAIN" {
             state = .auth(.plainSent, mechanism: mechanism)
@@ -485,14 +498,17 @@ struct SMTPClientStateMachine {
                 state = .auth(.loginPasswordSent, mechanism: mechanism)
                 return .send([.authResponse(Data(credentials.password.utf8).base64EncodedString())])
             case .plainResponseSent, .loginPasswordSent:
-                return closeWith(SMTPError(.authenticationFailed, step: .auth, reply: reply, temporary: false, detail: "server asked for more after the credentials were sent"))
+                return closeWith(
+                    SMTPError(
+                        .authenticationFailed, step: .auth, reply: reply, temporary: false, detail: "server asked for more after the credentials were sent"))
             }
         }
-        return closeWith(SMTPError(
-            .authenticationFailed, step: .auth, reply: reply,
-            detail: reply.isTransientFailure
-                ? "authentication failed temporarily (AUTH \(mechanism))"
-                : "server rejected the credentials (AUTH \(mechanism) as '\(credentials.username)')"))
+        return closeWith(
+            SMTPError(
+                .authenticationFailed, step: .auth, reply: reply,
+                detail: reply.isTransientFailure
+                    ? "authentication failed temporarily (AUTH \(mechanism))"
+                    : "server rejected the credentials (AUTH \(mechanism) as '\(credentials.username)')"))
     }
 
     private mutating func becomeReady() -> Action {
@@ -615,8 +631,9 @@ struct SMTPClientStateMachine {
     private func recipientsRejectedError(_ tx: TransactionState) -> SMTPError {
         var errors: [SMTPError.RecipientError] = []
         for (i, reply) in tx.rcptReplies.enumerated() {
-            errors.append(SMTPError.RecipientError(
-                address: tx.transaction.recipients[i], reply: reply ?? SMTPReply(code: 554, lines: ["no reply"])))
+            errors.append(
+                SMTPError.RecipientError(
+                    address: tx.transaction.recipients[i], reply: reply ?? SMTPReply(code: 554, lines: ["no reply"])))
         }
         let temporary = errors.contains { $0.isTemporary }
         return SMTPError(

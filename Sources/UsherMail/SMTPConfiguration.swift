@@ -157,7 +157,8 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
     /// This machine's host name if it looks like a domain name, else `localhost`.
     static func defaultHeloName() -> String {
         let name = ProcessInfo.processInfo.hostName
-        let valid = !name.isEmpty && name.utf8.count <= 253
+        let valid =
+            !name.isEmpty && name.utf8.count <= 253
             && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }
         return valid ? name : "localhost"
     }

@@ -138,7 +138,10 @@ final class SMTPConnectionPool: @unchecked Sendable {
                 handOff = (waiters.removeFirst(), .create)
             } else {
                 open -= 1
-                if isShutdown && open == 0 { drainedNow = drained; drained = [] }
+                if isShutdown && open == 0 {
+                    drainedNow = drained
+                    drained = []
+                }
             }
         }
         if close { _ = connection.quit() }
@@ -155,7 +158,10 @@ final class SMTPConnectionPool: @unchecked Sendable {
                 handOff = waiters.removeFirst()
             } else {
                 open -= 1
-                if isShutdown && open == 0 { drainedNow = drained; drained = [] }
+                if isShutdown && open == 0 {
+                    drainedNow = drained
+                    drained = []
+                }
             }
         }
         // The waiter tries to connect itself (and reports its own failure) rather than inheriting ours.
@@ -174,7 +180,10 @@ final class SMTPConnectionPool: @unchecked Sendable {
                 return stale
             }
             open -= expired.count
-            if isShutdown && open == 0 { drainedNow = drained; drained = [] }
+            if isShutdown && open == 0 {
+                drainedNow = drained
+                drained = []
+            }
         }
         for connection in expired { _ = connection.quit() }
         for continuation in drainedNow { continuation.resume() }

@@ -62,9 +62,18 @@ public struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The protocol step during which a failure happened.
     public enum Step: String, Sendable, Equatable {
-        case connect, greeting, ehlo, helo, startTLS = "STARTTLS", tlsHandshake = "TLS handshake", auth = "AUTH"
-        case reset = "RSET", mailFrom = "MAIL FROM", rcptTo = "RCPT TO", data = "DATA", dataEnd = "end of DATA"
-        case quit = "QUIT", noop = "NOOP", render = "rendering"
+        case connect, greeting, ehlo, helo
+        case startTLS = "STARTTLS"
+        case tlsHandshake = "TLS handshake"
+        case auth = "AUTH"
+        case reset = "RSET"
+        case mailFrom = "MAIL FROM"
+        case rcptTo = "RCPT TO"
+        case data = "DATA"
+        case dataEnd = "end of DATA"
+        case quit = "QUIT"
+        case noop = "NOOP"
+        case render = "rendering"
     }
 
     /// What went wrong.

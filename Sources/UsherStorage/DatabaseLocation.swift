@@ -13,7 +13,8 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         let value = raw.trimmingCharacters(in: .whitespaces)
         if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
             guard let components = URLComponents(string: value), let host = components.host, !host.isEmpty else {
-                throw UsherError(.invalidInput, "database: '\(Self.redacted(value))' is not a valid postgres:// URL (expected postgres://user:password@host:port/database)")
+                throw UsherError(
+                    .invalidInput, "database: '\(Self.redacted(value))' is not a valid postgres:// URL (expected postgres://user:password@host:port/database)")
             }
             self = .postgres(url: value)
         } else if value.hasPrefix("sqlite://") {

@@ -14,8 +14,10 @@ public final class SQLDatabaseProvider: Sendable {
     public let reader: SQLiteReader?
     private let closePool: @Sendable () async throws -> Void
 
-    private init(database: any SQLDatabase, location: DatabaseLocation, reader: SQLiteReader? = nil,
-                 close: @escaping @Sendable () async throws -> Void) {
+    private init(
+        database: any SQLDatabase, location: DatabaseLocation, reader: SQLiteReader? = nil,
+        close: @escaping @Sendable () async throws -> Void
+    ) {
         self.database = database
         self.location = location
         self.reader = reader
@@ -23,7 +25,9 @@ public final class SQLDatabaseProvider: Sendable {
     }
 
     /// Opens the pool. SQLite runs in WAL mode so readers never block the writer.
-    public static func open(_ location: DatabaseLocation, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> SQLDatabaseProvider {
+    public static func open(_ location: DatabaseLocation, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
+        async throws -> SQLDatabaseProvider
+    {
         switch location {
         case .sqlite(let path):
             let url = URL(fileURLWithPath: path)
@@ -45,9 +49,10 @@ public final class SQLDatabaseProvider: Sendable {
             if let schema = URLComponents(string: url)?.queryItems?.first(where: { $0.name == "search_path" })?.value, !schema.isEmpty {
                 configuration.searchPath = [schema]
             }
-            let handle = PoolHandle(pool: EventLoopGroupConnectionPool(
-                source: PostgresConnectionSource(sqlConfiguration: configuration), maxConnectionsPerEventLoop: 4,
-                logger: logger, on: eventLoopGroup))
+            let handle = PoolHandle(
+                pool: EventLoopGroupConnectionPool(
+                    source: PostgresConnectionSource(sqlConfiguration: configuration), maxConnectionsPerEventLoop: 4,
+                    logger: logger, on: eventLoopGroup))
             let database = handle.pool.database(logger: logger).sql(queryLogLevel: .trace)
             return SQLDatabaseProvider(database: database, location: location) {
                 try await handle.pool.shutdownAsync()

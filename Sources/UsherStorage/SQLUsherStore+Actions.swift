@@ -32,9 +32,11 @@ extension SQLUsherStore {
 
     /// Secrets with their values (the database is the only place values live).
     static func encode(_ secrets: [ActionSecret]) -> String {
-        JSONValue.array(secrets.map {
-            .object(["name": .string($0.name), "value": .string($0.value), "updated_at": .int(Timestamp.milliseconds($0.updatedAt))])
-        }).jsonString
+        JSONValue.array(
+            secrets.map {
+                .object(["name": .string($0.name), "value": .string($0.value), "updated_at": .int(Timestamp.milliseconds($0.updatedAt))])
+            }
+        ).jsonString
     }
 
     static func decodeSecrets(_ text: String) -> [ActionSecret] {
@@ -140,15 +142,18 @@ extension SQLUsherStore {
             // Two instances deploying the same Action at once take turns (SQLite has one writer anyway).
             if tx.dialect.name == "postgresql" { select = select.lockingClause(SQLRaw("FOR UPDATE")) }
             guard let draft = try await select.first().map(Self.action(from:)) else { return nil }
-            let last = try await tx.select().column(SQLFunction("MAX", args: SQLColumn("number")), as: "n").from("action_versions")
+            let last =
+                try await tx.select().column(SQLFunction("MAX", args: SQLColumn("number")), as: "n").from("action_versions")
                 .where("action_id", .equal, SQLBind(id)).first(decodingColumn: "n", as: Int64?.self) ?? nil
             let version = ActionVersion(
                 id: versionID, actionID: id, number: Int(last ?? 0) + 1, code: draft.code, dependencies: draft.dependencies, runtime: draft.runtime,
                 secrets: draft.secrets, supportedTriggers: draft.supportedTriggers, createdAt: at)
             try await tx.insert(into: "action_versions").columns(Self.versionColumns)
-                .values(SQLBind(version.id), SQLBind(version.actionID), SQLBind(Int64(version.number)), SQLBind(version.code),
-                        SQLBind(Self.encode(version.dependencies)), SQLBind(version.runtime), SQLBind(Self.encode(version.secrets)),
-                        SQLBind(Self.encode(version.supportedTriggers)), SQLBind(Timestamp.milliseconds(at)))
+                .values(
+                    SQLBind(version.id), SQLBind(version.actionID), SQLBind(Int64(version.number)), SQLBind(version.code),
+                    SQLBind(Self.encode(version.dependencies)), SQLBind(version.runtime), SQLBind(Self.encode(version.secrets)),
+                    SQLBind(Self.encode(version.supportedTriggers)), SQLBind(Timestamp.milliseconds(at))
+                )
                 .run()
             try await tx.update("actions").set("deployed_version_id", to: SQLBind(version.id)).set("all_changes_deployed", to: SQLBind(true))
                 .where("id", .equal, SQLBind(id)).run()
@@ -231,8 +236,10 @@ extension SQLUsherStore {
         return select.column(SQLColumn("name", table: "a"), as: "a_name")
             .from(SQLAlias(SQLIdentifier("trigger_bindings"), as: SQLIdentifier("b")))
             .join(SQLAlias(SQLIdentifier("actions"), as: SQLIdentifier("a")), on: SQLColumn("action_id", table: "b"), .equal, SQLColumn("id", table: "a"))
-            .join(SQLAlias(SQLIdentifier("action_versions"), as: SQLIdentifier("v")),
-                  on: SQLColumn("deployed_version_id", table: "a"), .equal, SQLColumn("id", table: "v"))
+            .join(
+                SQLAlias(SQLIdentifier("action_versions"), as: SQLIdentifier("v")),
+                on: SQLColumn("deployed_version_id", table: "a"), .equal, SQLColumn("id", table: "v")
+            )
             .where(SQLColumn("trigger_id", table: "b"), .equal, SQLBind(triggerID))
             .orderBy(SQLColumn("position", table: "b"), SQLDirection.ascending)
     }

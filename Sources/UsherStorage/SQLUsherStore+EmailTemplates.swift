@@ -7,8 +7,11 @@ extension SQLUsherStore {
     static let templateColumns = ["name", "body", "sender", "subject", "syntax", "result_url", "url_lifetime", "include_email", "enabled", "updated_at"]
 
     static func templateValues(_ t: EmailTemplate) -> [any SQLExpression] {
-        [SQLBind(t.template), SQLBind(t.body), SQLBind(t.from), SQLBind(t.subject), SQLBind(t.syntax), SQLBind(t.resultURL),
-         SQLBind(t.urlLifetimeInSeconds.map(Int64.init)), SQLBind(t.includeEmailInRedirect), SQLBind(t.enabled), SQLBind(Timestamp.milliseconds(t.updatedAt))]
+        [
+            SQLBind(t.template), SQLBind(t.body), SQLBind(t.from), SQLBind(t.subject), SQLBind(t.syntax), SQLBind(t.resultURL),
+            SQLBind(t.urlLifetimeInSeconds.map(Int64.init)), SQLBind(t.includeEmailInRedirect), SQLBind(t.enabled),
+            SQLBind(Timestamp.milliseconds(t.updatedAt)),
+        ]
     }
 
     public func emailTemplate(name: String) async throws -> EmailTemplate? {

@@ -10,8 +10,10 @@ extension SQLUsherStore {
     public func insertSession(_ s: LoginSession) async throws {
         try await write {
             try await db.insert(into: "sessions").columns("id_hash", "user_id", "created_at", "last_seen_at", "expires_at", "ip", "user_agent", "revoked_at")
-                .values(SQLBind(s.idHash), SQLBind(s.userID), SQLBind(Timestamp.milliseconds(s.createdAt)), SQLBind(Timestamp.milliseconds(s.lastSeenAt)),
-                        SQLBind(Timestamp.milliseconds(s.expiresAt)), SQLBind(s.ip), SQLBind(s.userAgent), SQLBind(Self.millis(s.revokedAt)))
+                .values(
+                    SQLBind(s.idHash), SQLBind(s.userID), SQLBind(Timestamp.milliseconds(s.createdAt)), SQLBind(Timestamp.milliseconds(s.lastSeenAt)),
+                    SQLBind(Timestamp.milliseconds(s.expiresAt)), SQLBind(s.ip), SQLBind(s.userAgent), SQLBind(Self.millis(s.revokedAt))
+                )
                 .run()
         }
     }
@@ -72,10 +74,12 @@ extension SQLUsherStore {
     public func insertAuthorizationCode(_ c: AuthorizationCode) async throws {
         try await write {
             try await db.insert(into: "authorization_codes").columns(Self.codeColumns)
-                .values(SQLBind(c.codeHash), SQLBind(c.clientID), SQLBind(c.userID), SQLBind(c.redirectURI), SQLBind(c.scope), SQLBind(c.audience),
-                        SQLBind(c.nonce), SQLBind(c.codeChallenge), SQLBind(c.codeChallengeMethod), SQLBind(Self.encode(c.idTokenClaims)),
-                        SQLBind(Self.encode(c.accessTokenClaims)), SQLBind(Timestamp.milliseconds(c.createdAt)), SQLBind(Timestamp.milliseconds(c.expiresAt)),
-                        SQLBind(Self.millis(c.usedAt)))
+                .values(
+                    SQLBind(c.codeHash), SQLBind(c.clientID), SQLBind(c.userID), SQLBind(c.redirectURI), SQLBind(c.scope), SQLBind(c.audience),
+                    SQLBind(c.nonce), SQLBind(c.codeChallenge), SQLBind(c.codeChallengeMethod), SQLBind(Self.encode(c.idTokenClaims)),
+                    SQLBind(Self.encode(c.accessTokenClaims)), SQLBind(Timestamp.milliseconds(c.createdAt)), SQLBind(Timestamp.milliseconds(c.expiresAt)),
+                    SQLBind(Self.millis(c.usedAt))
+                )
                 .run()
         }
     }
@@ -102,9 +106,11 @@ extension SQLUsherStore {
     public func insertRefreshToken(_ t: RefreshTokenRecord) async throws {
         try await write {
             try await db.insert(into: "refresh_tokens").columns(Self.refreshColumns)
-                .values(SQLBind(t.tokenHash), SQLBind(t.familyID), SQLBind(t.clientID), SQLBind(t.userID), SQLBind(t.scope), SQLBind(t.audience),
-                        SQLBind(t.codeHash), SQLBind(Timestamp.milliseconds(t.createdAt)), SQLBind(Timestamp.milliseconds(t.expiresAt)),
-                        SQLBind(Self.millis(t.rotatedAt)), SQLBind(Self.millis(t.revokedAt)))
+                .values(
+                    SQLBind(t.tokenHash), SQLBind(t.familyID), SQLBind(t.clientID), SQLBind(t.userID), SQLBind(t.scope), SQLBind(t.audience),
+                    SQLBind(t.codeHash), SQLBind(Timestamp.milliseconds(t.createdAt)), SQLBind(Timestamp.milliseconds(t.expiresAt)),
+                    SQLBind(Self.millis(t.rotatedAt)), SQLBind(Self.millis(t.revokedAt))
+                )
                 .run()
         }
     }

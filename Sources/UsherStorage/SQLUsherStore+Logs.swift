@@ -43,7 +43,8 @@ extension SQLUsherStore {
             }
             return select
         }
-        let total = try await filtered(db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("logs"))
+        let total =
+            try await filtered(db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("logs"))
             .first(decodingColumn: "n", as: Int.self) ?? 0
         var page = filtered(db.select().columns(Self.logColumns.map { SQLColumn($0) }).from("logs"))
         if let from = query.fromLogID {

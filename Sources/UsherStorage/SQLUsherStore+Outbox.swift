@@ -54,8 +54,9 @@ extension SQLUsherStore {
 
     /// A message from a row of `outbox` LEFT JOIN `outbox_body` (see `selectOutboxWithBodies`).
     static func outboxMessageWithBodies(from row: any SQLRow) throws -> OutboxMessage {
-        try outboxMessage(from: row, html: try row.decode(column: "html", as: String?.self) ?? "",
-                          text: try row.decode(column: "text_body", as: String?.self))
+        try outboxMessage(
+            from: row, html: try row.decode(column: "html", as: String?.self) ?? "",
+            text: try row.decode(column: "text_body", as: String?.self))
     }
 
     static let outboxColumnList = outboxColumns.map { "\"\($0)\"" }.joined(separator: ", ")
@@ -178,7 +179,8 @@ extension SQLUsherStore {
     /// index in order per status and stop after `limit` rows (see above).
     private func claimOutboxSQLite(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage] {
         let due = Timestamp.milliseconds(now)
-        let queued = OutboxStatus.queued.rawValue, failed = OutboxStatus.failed.rawValue
+        let queued = OutboxStatus.queued.rawValue
+        let failed = OutboxStatus.failed.rawValue
         let query: SQLQueryString = """
             UPDATE OR ROLLBACK "outbox" SET "status" = \(bind: OutboxStatus.sending.rawValue), "lease_owner" = \(bind: worker), \
             "lease_expires_at" = \(bind: Timestamp.milliseconds(leaseUntil)), "attempts" = "attempts" + 1 \
@@ -325,8 +327,9 @@ extension SQLUsherStore {
                 .where(SQLColumn("status"), .in, SQLGroupExpression([SQLBind(OutboxStatus.failed.rawValue), SQLBind(OutboxStatus.abandoned.rawValue)]))
                 .returning(columns).all()
             if let row = rows.first { return try await Self.fillingBodies([try Self.outboxMessage(from: row, html: "", text: nil)], from: tx).first }
-            guard let current = try await tx.select().column("status").from("outbox").where("id", .equal, SQLBind(id))
-                .first(decodingColumn: "status", as: String.self)
+            guard
+                let current = try await tx.select().column("status").from("outbox").where("id", .equal, SQLBind(id))
+                    .first(decodingColumn: "status", as: String.self)
             else { return nil }
             throw UsherError(.conflict, "Only failed or abandoned messages can be retried; this one is \(current).", errorCode: "invalid_status")
         }
@@ -353,8 +356,10 @@ extension SQLUsherStore {
     public func insertDevMail(_ m: DevMailboxMessage) async throws {
         try await write {
             try await db.insert(into: "dev_mailbox").columns(Self.devMailColumns)
-                .values(SQLBind(m.id), SQLBind(m.outboxID), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject),
-                        SQLBind(m.html), SQLBind(m.text), SQLBind(m.messageID), SQLBind(Timestamp.milliseconds(m.receivedAt)))
+                .values(
+                    SQLBind(m.id), SQLBind(m.outboxID), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject),
+                    SQLBind(m.html), SQLBind(m.text), SQLBind(m.messageID), SQLBind(Timestamp.milliseconds(m.receivedAt))
+                )
                 .run()
         }
     }
@@ -390,8 +395,10 @@ extension SQLUsherStore {
     public func insertEmailProvider(_ p: EmailProvider) async throws {
         try await write(conflict: .emailProviderExists) {
             try await db.insert(into: "email_provider").columns(Self.providerColumns)
-                .values(SQLBind("default"), SQLBind(p.name), SQLBind(p.enabled), SQLBind(p.defaultFromAddress), SQLBind(Self.encode(p.credentials)),
-                        SQLBind(Self.encode(p.settings)), SQLBind(Timestamp.milliseconds(p.createdAt)), SQLBind(Timestamp.milliseconds(p.updatedAt)))
+                .values(
+                    SQLBind("default"), SQLBind(p.name), SQLBind(p.enabled), SQLBind(p.defaultFromAddress), SQLBind(Self.encode(p.credentials)),
+                    SQLBind(Self.encode(p.settings)), SQLBind(Timestamp.milliseconds(p.createdAt)), SQLBind(Timestamp.milliseconds(p.updatedAt))
+                )
                 .run()
         }
     }

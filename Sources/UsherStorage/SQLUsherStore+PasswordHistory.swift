@@ -11,7 +11,8 @@ extension SQLUsherStore {
                 .values(SQLBind(userID), SQLBind(hash), SQLBind(Timestamp.milliseconds(at))).run()
             // Keep the newest `keep` rows: delete those older than the keep-th newest.
             if let cutoff = try await tx.select().column("created_at").from("password_history").where("user_id", .equal, SQLBind(userID))
-                .orderBy("created_at", .descending).offset(keep - 1).limit(1).first(decodingColumn: "created_at", as: Int64.self) {
+                .orderBy("created_at", .descending).offset(keep - 1).limit(1).first(decodingColumn: "created_at", as: Int64.self)
+            {
                 try await tx.delete(from: "password_history").where("user_id", .equal, SQLBind(userID))
                     .where("created_at", .lessThan, SQLBind(cutoff)).run()
             }

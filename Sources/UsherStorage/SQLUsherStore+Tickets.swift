@@ -59,7 +59,8 @@ extension SQLUsherStore {
                     markEmailVerified: try row.decode(column: "mark_email_verified", as: Bool.self), origin: try row.decode(column: "origin", as: String.self),
                     createdAt: Timestamp.date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
                     expiresAt: Timestamp.date(milliseconds: try row.decode(column: "expires_at", as: Int64.self)),
-                    usedAt: Self.date(try row.decode(column: "used_at", as: Int64?.self)), voidedAt: Self.date(try row.decode(column: "voided_at", as: Int64?.self)))
+                    usedAt: Self.date(try row.decode(column: "used_at", as: Int64?.self)),
+                    voidedAt: Self.date(try row.decode(column: "voided_at", as: Int64?.self)))
             }
     }
 

@@ -260,7 +260,8 @@ public struct SQLUsherStore: UsherStore {
     }
 
     public func listUsers(_ page: UserPageRequest) async throws -> (users: [User], total: Int) {
-        let total = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("users")
+        let total =
+            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("users")
             .first(decodingColumn: "n", as: Int.self) ?? 0
         let direction: SQLDirection = page.ascending ? .ascending : .descending
         let users = try await db.select().column(Self.userColumnList).from("users")
@@ -403,8 +404,10 @@ public struct SQLUsherStore: UsherStore {
     public func insertConnection(_ c: Connection) async throws {
         try await write(conflict: UsherError(.conflict, "A connection with the same name already exists", errorCode: "connection_conflict")) {
             try await db.insert(into: "connections").columns(Self.connectionColumns)
-                .values(SQLBind(c.id), SQLBind(c.name), SQLBind(c.strategy), SQLBind(Self.encode(c.options)),
-                        SQLBind(Self.encode(c.enabledClients)), SQLBind(Timestamp.milliseconds(c.createdAt)))
+                .values(
+                    SQLBind(c.id), SQLBind(c.name), SQLBind(c.strategy), SQLBind(Self.encode(c.options)),
+                    SQLBind(Self.encode(c.enabledClients)), SQLBind(Timestamp.milliseconds(c.createdAt))
+                )
                 .run()
         }
     }

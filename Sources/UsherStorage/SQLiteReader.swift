@@ -3,10 +3,10 @@ import SQLKit
 import SQLiteKit
 import SQLiteNIO
 import Synchronization
+import UsherJSON
 // The SQLite library SQLiteNIO vendors. The reader must use this same copy: two SQLite libraries in one process
 // on one file break each other's POSIX locks (closing a file in one drops the other's locks).
 import VaporCSQLite
-import UsherJSON
 
 /// Point reads on SQLite run synchronously on the caller's thread, over a few read-only connections that keep
 /// their prepared statements.
@@ -210,7 +210,7 @@ private final class ReadConnection: @unchecked Sendable {
         defer { sqlite_nio_sqlite3_reset(statement) }
         for (index, bind) in binds.enumerated() {
             let status = sqlite_nio_sqlite3_bind_text64(
-                statement, Int32(index + 1), bind, UInt64(bind.utf8.count), SQLITE_TRANSIENT_DESTRUCTOR, UInt8(SQLITE_UTF8))
+                statement, Int32(index + 1), bind, UInt64(bind.utf8.count), sqliteTransientDestructor, UInt8(SQLITE_UTF8))
             guard status == SQLITE_OK else { throw ReadError(handle: handle, status: status) }
         }
         var results: [T] = []
@@ -231,7 +231,7 @@ private final class ReadConnection: @unchecked Sendable {
 }
 
 /// `SQLITE_TRANSIENT`: SQLite copies the bound text before the call returns (the C macro does not import).
-private let SQLITE_TRANSIENT_DESTRUCTOR = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+private let sqliteTransientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// A SQLite error from the synchronous reader, with SQLite's own message.
 struct ReadError: Error, CustomStringConvertible {

@@ -177,7 +177,11 @@ public final class InMemoryUsherStore: UsherStore {
         }
     }
     public func markOutboxSent(id: String, worker: String, at: Date) async throws -> Bool {
-        updateLeased(id: id, worker: worker) { $0.status = .sent; $0.sentAt = at; $0.lastError = nil }
+        updateLeased(id: id, worker: worker) {
+            $0.status = .sent
+            $0.sentAt = at
+            $0.lastError = nil
+        }
     }
     public func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool {
         updateLeased(id: id, worker: worker) {
@@ -188,7 +192,10 @@ public final class InMemoryUsherStore: UsherStore {
         }
     }
     public func markOutboxAbandoned(id: String, worker: String, error: String) async throws -> Bool {
-        updateLeased(id: id, worker: worker) { $0.status = .abandoned; $0.lastError = String(error.prefix(2_000)) }
+        updateLeased(id: id, worker: worker) {
+            $0.status = .abandoned
+            $0.lastError = String(error.prefix(2_000))
+        }
     }
     public func releaseExpiredOutboxLeases(now: Date) async throws -> Int {
         state.withLock { s in
@@ -207,7 +214,9 @@ public final class InMemoryUsherStore: UsherStore {
     }
     public func listOutbox(_ filter: OutboxFilter, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int) {
         let all = state.withLock { s in
-            s.outbox.values.filter { (filter.status == nil || $0.status == filter.status) && (filter.userID == nil || $0.userID == filter.userID) }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+            s.outbox.values.filter { (filter.status == nil || $0.status == filter.status) && (filter.userID == nil || $0.userID == filter.userID) }.sorted {
+                ($0.createdAt, $0.id) > ($1.createdAt, $1.id)
+            }
         }
         let page = offset < all.count ? Array(all[offset..<min(all.count, offset + max(0, limit))]) : []
         return (page, all.count)
@@ -217,7 +226,8 @@ public final class InMemoryUsherStore: UsherStore {
         try state.withLock { s throws(UsherError) -> OutboxMessage? in
             guard var message = s.outbox[id] else { return nil }
             guard message.status == .failed || message.status == .abandoned else {
-                throw UsherError(.conflict, "Only failed or abandoned messages can be retried; this one is \(message.status.rawValue).", errorCode: "invalid_status")
+                throw UsherError(
+                    .conflict, "Only failed or abandoned messages can be retried; this one is \(message.status.rawValue).", errorCode: "invalid_status")
             }
             message.status = .queued
             message.attempts = 0
@@ -330,7 +340,10 @@ public final class InMemoryUsherStore: UsherStore {
 
     // MARK: password history
     public func appendPasswordHistory(userID: String, hash: String, at: Date) async throws {
-        state.withLock { s in s.history[userID, default: []].insert(hash, at: 0); s.history[userID] = Array(s.history[userID]!.prefix(PasswordPolicy.HistorySettings.maxSize)) }
+        state.withLock { s in
+            s.history[userID, default: []].insert(hash, at: 0)
+            s.history[userID] = Array(s.history[userID]!.prefix(PasswordPolicy.HistorySettings.maxSize))
+        }
     }
     public func passwordHistory(userID: String, limit: Int) async throws -> [String] {
         state.withLock { Array(($0.history[userID] ?? []).prefix(limit)) }

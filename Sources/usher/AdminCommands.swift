@@ -31,8 +31,10 @@ struct ClientsCommand: AsyncParsableCommand {
                     let (client, secret) = try await server.services.clients.createClient(body)
                     if management {
                         _ = try await server.services.clients.createGrant(
-                            ["client_id": .string(client.clientID), "audience": .string(server.services.machineTokens.managementAudience),
-                             "scope": .array(ManagementScope.all.map(JSONValue.string))],
+                            [
+                                "client_id": .string(client.clientID), "audience": .string(server.services.machineTokens.managementAudience),
+                                "scope": .array(ManagementScope.all.map(JSONValue.string)),
+                            ],
                             managementAudience: server.services.machineTokens.managementAudience)
                     }
                     if json {
@@ -131,7 +133,8 @@ struct UsersCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.withServer { server in
                 do {
-                    let users = idOrEmail.contains("@") && !idOrEmail.contains("|")
+                    let users =
+                        idOrEmail.contains("@") && !idOrEmail.contains("|")
                         ? try await server.services.users.users(email: idOrEmail)
                         : [try await server.services.users.user(id: idOrEmail)]
                     guard !users.isEmpty else { throw ValidationError("No user with e-mail \(idOrEmail)") }

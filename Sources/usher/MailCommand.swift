@@ -40,7 +40,9 @@ struct MailCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withServer { server in
-                do { printJSON(.object(try await server.services.mail.outboxMessage(id: id).managementJSON(includeBodies: true))) } catch { throw cliFailure(error) }
+                do { printJSON(.object(try await server.services.mail.outboxMessage(id: id).managementJSON(includeBodies: true))) } catch {
+                    throw cliFailure(error)
+                }
             }
         }
     }

@@ -20,27 +20,31 @@ struct ServeCommand: AsyncParsableCommand {
             case .generated(let clientID, let clientSecret):
                 // Printed once, to the console only (not the log stream): the operator's first credentials.
                 // Written straight to fd 1: print() is block-buffered when stdout is a file or pipe.
-                FileHandle.standardOutput.write(Data("""
+                FileHandle.standardOutput.write(
+                    Data(
+                        """
 
-                ================================================================
-                 Usher generated Management API credentials (shown only once):
-                   client_id:     \(clientID)
-                   client_secret: \(clientSecret)
-                 Get a token:
-                   curl -s \(configuration.publicURL)/oauth/token -d grant_type=client_credentials \\
-                     -d client_id=\(clientID) -d client_secret=... -d audience=\(server.services.machineTokens.managementAudience)
-                ================================================================
+                        ================================================================
+                         Usher generated Management API credentials (shown only once):
+                           client_id:     \(clientID)
+                           client_secret: \(clientSecret)
+                         Get a token:
+                           curl -s \(configuration.publicURL)/oauth/token -d grant_type=client_credentials \\
+                             -d client_id=\(clientID) -d client_secret=... -d audience=\(server.services.machineTokens.managementAudience)
+                        ================================================================
 
-                """.utf8))
+                        """.utf8))
             case .configuredClient(let clientID, let created):
                 logger.info("Bootstrap application ready", metadata: ["client_id": "\(clientID)", "created": "\(created)"])
             case .alreadyInitialised:
                 break
             }
-            logger.info("Usher listening", metadata: [
-                "address": "\(configuration.host):\(configuration.port)", "public_url": "\(configuration.publicURL)",
-                "database": "\(configuration.database)",
-            ])
+            logger.info(
+                "Usher listening",
+                metadata: [
+                    "address": "\(configuration.host):\(configuration.port)", "public_url": "\(configuration.publicURL)",
+                    "database": "\(configuration.database)",
+                ])
             let app = try server.makeApplication()
             try await app.runService()
         } catch {

@@ -33,17 +33,23 @@ struct Usher: AsyncParsableCommand {
 struct ServerOptions: ParsableArguments {
     @Option(help: "Address to listen on (USHER_HOST, default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (USHER_PORT, default 8080).") var port: String?
-    @Option(name: .customLong("public-url"), help: "URL users reach Usher at; issuer and link base (USHER_PUBLIC_URL, default http://HOST:PORT).") var publicURL: String?
+    @Option(name: .customLong("public-url"), help: "URL users reach Usher at; issuer and link base (USHER_PUBLIC_URL, default http://HOST:PORT).")
+    var publicURL: String?
     @Option(help: "SQLite path or postgres:// URL (USHER_DATABASE_URL, default ./data/usher.sqlite).") var database: String?
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain for HTTPS (USHER_TLS_CERT).") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key for HTTPS (USHER_TLS_KEY).") var tlsKey: String?
-    @Option(name: .customLong("trusted-proxies"), help: "Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted (USHER_TRUSTED_PROXIES).") var trustedProxies: String?
+    @Option(name: .customLong("trusted-proxies"), help: "Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted (USHER_TRUSTED_PROXIES).")
+    var trustedProxies: String?
     @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost for new password hashes (USHER_BCRYPT_COST, default 10).") var bcryptCost: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (USHER_LOG_LEVEL).") var logLevel: String?
-    @Option(name: .customLong("smtp-url"), help: "smtp://user:pass@host:port?tls=starttls; wins over the provider stored through the API (USHER_SMTP_URL).") var smtpURL: String?
-    @Option(name: .customLong("actions-workers"), help: "Worker processes running post-login Actions in serve (USHER_ACTIONS_WORKERS, default 2).") var actionsWorkers: String?
-    @Option(name: .customLong("actions-timeout-ms"), help: "Time limit of one login's Actions, ms (USHER_ACTIONS_TIMEOUT_MS, default 5000).") var actionsTimeoutMs: String?
-    @Option(name: .customLong("actions-memory-mb"), help: "Memory one Actions execution may use, MB (USHER_ACTIONS_MEMORY_MB, default 128).") var actionsMemoryMb: String?
+    @Option(name: .customLong("smtp-url"), help: "smtp://user:pass@host:port?tls=starttls; wins over the provider stored through the API (USHER_SMTP_URL).")
+    var smtpURL: String?
+    @Option(name: .customLong("actions-workers"), help: "Worker processes running post-login Actions in serve (USHER_ACTIONS_WORKERS, default 2).")
+    var actionsWorkers: String?
+    @Option(name: .customLong("actions-timeout-ms"), help: "Time limit of one login's Actions, ms (USHER_ACTIONS_TIMEOUT_MS, default 5000).")
+    var actionsTimeoutMs: String?
+    @Option(name: .customLong("actions-memory-mb"), help: "Memory one Actions execution may use, MB (USHER_ACTIONS_MEMORY_MB, default 128).")
+    var actionsMemoryMb: String?
     @Option(help: "JSON config file (USHER_CONFIG); flags and environment win over it.") var config: String?
 
     func load() throws -> UsherConfiguration {

@@ -12,8 +12,10 @@ import UsherActions
     @Test(arguments: [
         ("let a = 1;\nlet b = ;\n", 2, 9, "Unexpected token ';'"),
         ("foo bar", 1, 5, "Unexpected identifier 'bar'"),
-        ("exports.onExecutePostLogin = async (event, api) => {\n  if (x {\n  }\n};", 2, 9,
-         "Unexpected token '{'. Expected ')' to end an 'if' condition."),
+        (
+            "exports.onExecutePostLogin = async (event, api) => {\n  if (x {\n  }\n};", 2, 9,
+            "Unexpected token '{'. Expected ')' to end an 'if' condition."
+        ),
         ("const x = 1;\nconst x = 2;", 2, 7, "Cannot declare a const variable twice: 'x'."),
         ("// ünïcödé\r\n  let 🙂 = 1;", 2, 7, "Invalid character '\\ud83d'"),
     ])

@@ -38,32 +38,52 @@ import UsherJSON
             // watchdog is starved past the grace) the supervisor killing the worker. Both stop it within the bound
             // checked below; JavaScriptActionEngineTests check the in-engine time limit alone.
             ("busy loop", "exports.onExecutePostLogin = async () => { while (true) {} };", { $0 == .timeout || $0 == .workerCrashed }),
-            ("loop after await", "exports.onExecutePostLogin = async () => { await null; while (true) {} };",
-             { $0 == .timeout || $0 == .workerCrashed }),
+            (
+                "loop after await", "exports.onExecutePostLogin = async () => { await null; while (true) {} };",
+                { $0 == .timeout || $0 == .workerCrashed }
+            ),
             // Run beside eleven other hostile actions on a busy machine, a bomb may be starved of CPU and reach
             // the time limit before the memory budget; both end it cleanly. `memoryBombIsStoppedNearItsBudget`
             // checks the memory path alone.
-            ("array bomb", "exports.onExecutePostLogin = async () => { const a = []; while (true) a.push(new Array(1e6).fill(1.5)); };",
-             { $0 == .memoryLimit || $0 == .timeout }),
-            ("string doubling", "exports.onExecutePostLogin = async () => { let s = 'x'; while (true) s += s; };",
-             { $0 == .memoryLimit || $0 == .timeout }),
-            ("flattened string doubling",
-             "exports.onExecutePostLogin = async () => { let s = 'xy'; while (true) { s = s + s; s.charCodeAt(s.length - 1); } };",
-             { $0 == .memoryLimit || $0 == .timeout }),
-            ("require fs", "const fs = require('fs'); exports.onExecutePostLogin = async () => {};",
-             { if case .thrown(let m, _, _)? = $0 { m.contains("module 'fs' is not available") } else { false } }),
-            ("thrown", "exports.onExecutePostLogin = async () => { throw new Error('boom'); };",
-             { if case .thrown(let m, _, _)? = $0 { m == "Error: boom" } else { false } }),
-            ("rejected", "exports.onExecutePostLogin = () => Promise.reject(new Error('rejected'));",
-             { if case .thrown(let m, _, _)? = $0 { m == "Error: rejected" } else { false } }),
+            (
+                "array bomb", "exports.onExecutePostLogin = async () => { const a = []; while (true) a.push(new Array(1e6).fill(1.5)); };",
+                { $0 == .memoryLimit || $0 == .timeout }
+            ),
+            (
+                "string doubling", "exports.onExecutePostLogin = async () => { let s = 'x'; while (true) s += s; };",
+                { $0 == .memoryLimit || $0 == .timeout }
+            ),
+            (
+                "flattened string doubling",
+                "exports.onExecutePostLogin = async () => { let s = 'xy'; while (true) { s = s + s; s.charCodeAt(s.length - 1); } };",
+                { $0 == .memoryLimit || $0 == .timeout }
+            ),
+            (
+                "require fs", "const fs = require('fs'); exports.onExecutePostLogin = async () => {};",
+                { if case .thrown(let m, _, _)? = $0 { m.contains("module 'fs' is not available") } else { false } }
+            ),
+            (
+                "thrown", "exports.onExecutePostLogin = async () => { throw new Error('boom'); };",
+                { if case .thrown(let m, _, _)? = $0 { m == "Error: boom" } else { false } }
+            ),
+            (
+                "rejected", "exports.onExecutePostLogin = () => Promise.reject(new Error('rejected'));",
+                { if case .thrown(let m, _, _)? = $0 { m == "Error: rejected" } else { false } }
+            ),
             ("never settles", "exports.onExecutePostLogin = () => new Promise(() => {});", { $0 == .notSettled }),
-            ("syntax error", "exports.onExecutePostLogin = async (event, api) => {\n  let = ;\n};",
-             { if case .compile(let line, let column, _)? = $0 { line == 2 && column >= 1 } else { false } }),
-            ("process.exit", "exports.onExecutePostLogin = async () => { process.exit(1); };",
-             { if case .thrown(let m, _, _)? = $0 { m.contains("process") } else { false } }),
-            ("globalThis tampering",
-             "for (const k of Object.getOwnPropertyNames(globalThis)) { try { delete globalThis[k]; } catch (e) {} }\nexports.onExecutePostLogin = async () => { throw 'after tampering'; };",
-             { $0 == .thrown(message: "after tampering", line: nil, column: nil) }),
+            (
+                "syntax error", "exports.onExecutePostLogin = async (event, api) => {\n  let = ;\n};",
+                { if case .compile(let line, let column, _)? = $0 { line == 2 && column >= 1 } else { false } }
+            ),
+            (
+                "process.exit", "exports.onExecutePostLogin = async () => { process.exit(1); };",
+                { if case .thrown(let m, _, _)? = $0 { m.contains("process") } else { false } }
+            ),
+            (
+                "globalThis tampering",
+                "for (const k of Object.getOwnPropertyNames(globalThis)) { try { delete globalThis[k]; } catch (e) {} }\nexports.onExecutePostLogin = async () => { throw 'after tampering'; };",
+                { $0 == .thrown(message: "after tampering", line: nil, column: nil) }
+            ),
         ]
 
         // Normal logins keep flowing while the hostile ones run: the loop runs until every hostile execution has
@@ -113,8 +133,9 @@ import UsherJSON
     @Test func memoryBombIsStoppedNearItsBudget() async throws {
         let pool = try Fixtures.pool(workers: 1, timeLimit: .seconds(5), memoryBudget: 128 << 20)
         await pool.start()
-        let result = await pool.execute(Fixtures.request(
-            "exports.onExecutePostLogin = async () => { const a = []; while (true) a.push(new Array(1e6).fill(1.5)); };"))
+        let result = await pool.execute(
+            Fixtures.request(
+                "exports.onExecutePostLogin = async () => { const a = []; while (true) a.push(new Array(1e6).fill(1.5)); };"))
         // The memory watchdog, not the 5 s time limit, stopped it (no wall-clock bound: timed tests flake on a
         // loaded machine).
         #expect(result.failureKind == .memoryLimit)
@@ -129,8 +150,9 @@ import UsherJSON
         // bound can.
         let pool = try Fixtures.pool(workers: 1, timeLimit: .seconds(5), memoryBudget: 2 << 30, workerMemoryLimit: 384 << 20)
         await pool.start()
-        let result = await pool.execute(Fixtures.request(
-            "exports.onExecutePostLogin = async () => { for (let i = 0; i < 8; i++) new Float64Array(2 ** 28).fill(1); };"))
+        let result = await pool.execute(
+            Fixtures.request(
+                "exports.onExecutePostLogin = async () => { for (let i = 0; i < 8; i++) new Float64Array(2 ** 28).fill(1); };"))
         #expect(result.failureKind == .memoryLimit)
         let next = await pool.execute(Fixtures.request(Fixtures.seedAction))
         #expect(next.appMetadataChanges == ["needsInvitation": false])
@@ -142,8 +164,9 @@ import UsherJSON
         await pool.start()
         let before = await pool.statistics().workerPIDs
         let slow = Task {
-            await pool.execute(Fixtures.request(
-                "exports.onExecutePostLogin = async () => { const end = Date.now() + 3000; while (Date.now() < end) {} };"))
+            await pool.execute(
+                Fixtures.request(
+                    "exports.onExecutePostLogin = async () => { const end = Date.now() + 3000; while (Date.now() < end) {} };"))
         }
         // Wait until one worker is busy, then kill -9 it.
         var busy: Int32?
@@ -174,11 +197,13 @@ import UsherJSON
 
     @Test func cleanGlobalScopeAcrossExecutionsOnOneWorker() async throws {
         let pool = try Fixtures.pool(workers: 1)
-        let setter = await pool.execute(Fixtures.request(
-            "globalThis.x = 'leak'; Object.prototype.y = 1; exports.onExecutePostLogin = async () => {};"))
+        let setter = await pool.execute(
+            Fixtures.request(
+                "globalThis.x = 'leak'; Object.prototype.y = 1; exports.onExecutePostLogin = async () => {};"))
         #expect(setter.failure == nil)
-        let reader = await pool.execute(Fixtures.request(
-            "exports.onExecutePostLogin = async (e, api) => { api.user.setAppMetadata('seen', [typeof x, ({}).y === undefined]); };"))
+        let reader = await pool.execute(
+            Fixtures.request(
+                "exports.onExecutePostLogin = async (e, api) => { api.user.setAppMetadata('seen', [typeof x, ({}).y === undefined]); };"))
         #expect(reader.appMetadataChanges == ["seen": ["undefined", true]])
         await pool.shutdown()
     }

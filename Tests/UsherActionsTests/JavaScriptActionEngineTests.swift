@@ -122,12 +122,13 @@ import UsherJSON
         let result = engine.execute(Fixtures.request(code))
         #expect(result.failure == nil)
         let logs = result.logs
-        #expect(logs.prefix(4) == [
-            ActionLogEntry(level: "log", message: #"hello {"a":1} [1,2] 3"#),
-            ActionLogEntry(level: "info", message: "ada@example.com has 3 logins"),
-            ActionLogEntry(level: "warn", message: "Error: careful"),
-            ActionLogEntry(level: "error", message: "bad"),
-        ])
+        #expect(
+            logs.prefix(4) == [
+                ActionLogEntry(level: "log", message: #"hello {"a":1} [1,2] 3"#),
+                ActionLogEntry(level: "info", message: "ada@example.com has 3 logins"),
+                ActionLogEntry(level: "warn", message: "Error: careful"),
+                ActionLogEntry(level: "error", message: "bad"),
+            ])
         #expect(logs.last?.message.hasSuffix("…[log truncated]") == true)
         #expect(logs.map(\.message.count).reduce(0, +) < 1100)
     }
@@ -186,12 +187,14 @@ import UsherJSON
         var next = action
         next.code = "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('secret', 'v2:' + event.secrets.KEY); };"
         next.secrets = ["KEY": "s2"]
-        #expect(engine.execute(PostLoginExecutionRequest(event: Fixtures.event(needsInvitation: true), actions: [next])).idTokenClaims
-            == ["secret": "v2:s2"])
+        #expect(
+            engine.execute(PostLoginExecutionRequest(event: Fixtures.event(needsInvitation: true), actions: [next])).idTokenClaims
+                == ["secret": "v2:s2"])
         var rotated = next
         rotated.secrets = ["KEY": "s3"]
-        #expect(engine.execute(PostLoginExecutionRequest(event: Fixtures.event(needsInvitation: true), actions: [rotated])).idTokenClaims
-            == ["secret": "v2:s3"])
+        #expect(
+            engine.execute(PostLoginExecutionRequest(event: Fixtures.event(needsInvitation: true), actions: [rotated])).idTokenClaims
+                == ["secret": "v2:s3"])
     }
 
     @Test func tamperingWithIntrinsicsCannotForgeTheReport() {
@@ -215,18 +218,21 @@ import UsherJSON
     }
 
     @Test func thrownErrorsAndRejectionsFailTheExecution() throws {
-        let thrown = engine.execute(Fixtures.request("""
-            exports.onExecutePostLogin = async (event, api) => {
-              api.user.setAppMetadata('partial', true);
-              throw new Error('nope');
-            };
-            """))
+        let thrown = engine.execute(
+            Fixtures.request(
+                """
+                exports.onExecutePostLogin = async (event, api) => {
+                  api.user.setAppMetadata('partial', true);
+                  throw new Error('nope');
+                };
+                """))
         // JavaScriptCore positions `new Error(…)` at its argument list.
         #expect(thrown.failureKind == .thrown(message: "Error: nope", line: 3, column: 18))
         #expect(thrown.appMetadataChanges.isEmpty)
 
-        let rejected = engine.execute(Fixtures.request(
-            "exports.onExecutePostLogin = (event, api) => Promise.reject(new TypeError('rejected'));"))
+        let rejected = engine.execute(
+            Fixtures.request(
+                "exports.onExecutePostLogin = (event, api) => Promise.reject(new TypeError('rejected'));"))
         guard case .thrown(let message, _, _) = rejected.failureKind else {
             Issue.record("expected a thrown failure, got \(String(describing: rejected.failure))")
             return
@@ -243,15 +249,17 @@ import UsherJSON
     }
 
     @Test func neverSettlingPromiseIsReported() {
-        let result = engine.execute(Fixtures.request(
-            "exports.onExecutePostLogin = async (event, api) => { await new Promise(() => {}); };"))
+        let result = engine.execute(
+            Fixtures.request(
+                "exports.onExecutePostLogin = async (event, api) => { await new Promise(() => {}); };"))
         #expect(result.failureKind == .notSettled)
         #expect(result.failure?.description.contains("did not settle") == true)
     }
 
     @Test func nodeEscapeHatchesAreAbsent() {
-        let fs = engine.execute(Fixtures.request(
-            "const fs = require('fs'); exports.onExecutePostLogin = async () => {};"))
+        let fs = engine.execute(
+            Fixtures.request(
+                "const fs = require('fs'); exports.onExecutePostLogin = async () => {};"))
         #expect(fs.failureKind == .thrown(message: "Error: module 'fs' is not available in Usher Actions", line: 1, column: 19))
 
         let exit = engine.execute(Fixtures.request("exports.onExecutePostLogin = async () => { process.exit(1); };"))
@@ -261,20 +269,23 @@ import UsherJSON
         }
         #expect(message.contains("process"))
 
-        let probe = engine.execute(Fixtures.request("""
-            exports.onExecutePostLogin = async (event, api) => {
-              api.user.setAppMetadata('globals', [typeof fetch, typeof XMLHttpRequest, typeof WebAssembly,
-                typeof FinalizationRegistry, typeof setTimeout, typeof process]);
-            };
-            """))
+        let probe = engine.execute(
+            Fixtures.request(
+                """
+                exports.onExecutePostLogin = async (event, api) => {
+                  api.user.setAppMetadata('globals', [typeof fetch, typeof XMLHttpRequest, typeof WebAssembly,
+                    typeof FinalizationRegistry, typeof setTimeout, typeof process]);
+                };
+                """))
         #expect(probe.appMetadataChanges["globals"] == ["undefined", "undefined", "undefined", "undefined", "undefined", "undefined"])
     }
 
     @Test func missingHandlerIsInvalid() {
         let result = engine.execute(Fixtures.request("exports.somethingElse = 1;"))
         #expect(result.failureKind == .invalidAction(message: "exports.onExecutePostLogin is not a function"))
-        let moduleExports = engine.execute(Fixtures.request(
-            "module.exports = { onExecutePostLogin: async (e, api) => { api.user.setUserMetadata('m', 1); } };"))
+        let moduleExports = engine.execute(
+            Fixtures.request(
+                "module.exports = { onExecutePostLogin: async (e, api) => { api.user.setUserMetadata('m', 1); } };"))
         #expect(moduleExports.userMetadataChanges == ["m": 1])
     }
 
@@ -306,8 +317,9 @@ import UsherJSON
         // One backtracking regular expression runs ~0.6 s inside JavaScriptCore's regex engine, where the
         // watchdog does not look; the limit is enforced when it returns.
         let engine = JavaScriptActionEngine(limits: ActionLimits(timeLimit: .milliseconds(200)))
-        let result = engine.execute(Fixtures.request(
-            "exports.onExecutePostLogin = async () => { /^(a+)+$/.test('a'.repeat(40) + 'b'); };"))
+        let result = engine.execute(
+            Fixtures.request(
+                "exports.onExecutePostLogin = async () => { /^(a+)+$/.test('a'.repeat(40) + 'b'); };"))
         #expect(result.failureKind == .timeout)
     }
 
@@ -320,8 +332,9 @@ import UsherJSON
 
     @Test func recordedChangesAreBounded() {
         let engine = JavaScriptActionEngine(limits: ActionLimits(maxRecordedCharacters: 1000))
-        let result = engine.execute(Fixtures.request(
-            "exports.onExecutePostLogin = async (e, api) => { api.user.setAppMetadata('big', 'x'.repeat(2000)); };"))
+        let result = engine.execute(
+            Fixtures.request(
+                "exports.onExecutePostLogin = async (e, api) => { api.user.setAppMetadata('big', 'x'.repeat(2000)); };"))
         guard case .thrown(let message, _, _) = result.failureKind else {
             Issue.record("expected a thrown failure, got \(String(describing: result.failure))")
             return
@@ -330,12 +343,14 @@ import UsherJSON
     }
 
     @Test func unsupportedApiSaysSo() {
-        let result = engine.execute(Fixtures.request("""
-            exports.onExecutePostLogin = async (event, api) => {
-              api.user.setAppMetadata('canRedirect', api.redirect.canRedirect());
-              api.redirect.sendUserTo('https://example.com');
-            };
-            """))
+        let result = engine.execute(
+            Fixtures.request(
+                """
+                exports.onExecutePostLogin = async (event, api) => {
+                  api.user.setAppMetadata('canRedirect', api.redirect.canRedirect());
+                  api.redirect.sendUserTo('https://example.com');
+                };
+                """))
         #expect(result.failureKind == .thrown(message: "Error: api.redirect.sendUserTo is not supported by Usher Actions", line: 3, column: 26))
     }
 }

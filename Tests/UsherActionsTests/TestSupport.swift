@@ -78,7 +78,8 @@ enum Fixtures {
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch { return .failure(NotAWorker(description: "\(path): \(error)")) }
-        let firstLine = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let firstLine =
+            String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .split(separator: "\n").first.map(String.init) ?? ""
         process.waitUntilExit()
         guard firstLine.contains(#""ready":true"#) else {

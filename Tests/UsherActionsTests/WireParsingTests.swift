@@ -1,7 +1,7 @@
 import Testing
+import UsherJSON
 
 @testable import UsherActions
-import UsherJSON
 
 /// The worker's request parsing: the event is sliced out as text, checked but not decoded (the raw-member
 /// reading itself is tested in UsherJSONTests).

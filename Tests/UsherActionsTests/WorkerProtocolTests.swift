@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import UsherJSON
 
 @testable import UsherActions
-import UsherJSON
 
 /// The pool ↔ worker wire format carries every field of requests and results unchanged.
 @Suite struct WorkerProtocolTests {
@@ -64,16 +64,25 @@ import UsherJSON
         #expect(LineChannel.writeAll(fds[1], Array("one\ntwo\n".utf8)))
         ready = channel.awaitInput(milliseconds: 5000)
         #expect(ready)
-        guard case .line(let first) = channel.nextLine() else { Issue.record("no line"); return }
+        guard case .line(let first) = channel.nextLine() else {
+            Issue.record("no line")
+            return
+        }
         #expect(first == Array("one".utf8))
         // "two" is buffered now: no wait, though the pipe itself is empty.
         ready = channel.awaitInput(milliseconds: 5000)
         #expect(ready)
-        guard case .line(let second) = channel.nextLine() else { Issue.record("no second line"); return }
+        guard case .line(let second) = channel.nextLine() else {
+            Issue.record("no second line")
+            return
+        }
         #expect(second == Array("two".utf8))
         close(fds[1])
         ready = channel.awaitInput(milliseconds: 5000)
         #expect(ready)
-        guard case .endOfFile = channel.nextLine() else { Issue.record("no end of file"); return }
+        guard case .endOfFile = channel.nextLine() else {
+            Issue.record("no end of file")
+            return
+        }
     }
 }

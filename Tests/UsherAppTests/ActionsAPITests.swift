@@ -5,8 +5,8 @@ import NIOCore
 import Testing
 import UsherApp
 import UsherCore
-import UsherTesting
 import UsherJSON
+import UsherTesting
 
 /// `/api/v2/actions/…`: drafts, deploys, post-login bindings, test runs, and what a login then runs.
 @Suite("Actions Management API")
@@ -29,8 +29,10 @@ struct ActionsAPITests {
     }
 
     /// Creates an Action through the API and returns its id.
-    static func create(_ client: any TestClientProtocol, _ token: String, _ name: String, code: String = seedCode,
-                       secrets: [(String, String)] = [], deploy: Bool? = nil) async throws -> String {
+    static func create(
+        _ client: any TestClientProtocol, _ token: String, _ name: String, code: String = seedCode,
+        secrets: [(String, String)] = [], deploy: Bool? = nil
+    ) async throws -> String {
         let response = try await client.call(.post, "/api/v2/actions/actions", token: token, json: body(name, code: code, secrets: secrets, deploy: deploy))
         #expect(response.status == .created, "\(String(buffer: response.body))")
         return try #require(response.json["id"]?.stringValue)
@@ -77,22 +79,28 @@ struct ActionsAPITests {
         try await TestServer.run { server, client in
             let token = try await server.adminToken(client)
             func post(_ json: JSONValue) async throws -> TestResponse { try await client.call(.post, "/api/v2/actions/actions", token: token, json: json) }
-            expectAuth0Error(try await post(["supported_triggers": [["id": "post-login"]]]), .badRequest, errorCode: "invalid_body",
-                             messageContains: "Missing required property: name")
+            expectAuth0Error(
+                try await post(["supported_triggers": [["id": "post-login"]]]), .badRequest, errorCode: "invalid_body",
+                messageContains: "Missing required property: name")
             expectAuth0Error(try await post(["name": "x"]), .badRequest, messageContains: "supported_triggers")
-            expectAuth0Error(try await post(["name": "x", "supported_triggers": [["id": "pre-user-registration", "version": "v2"]]]), .badRequest,
-                             messageContains: "post-login trigger only")
-            expectAuth0Error(try await post(["name": "x", "supported_triggers": [["id": "post-login", "version": "v1"]]]), .badRequest,
-                             messageContains: "v2, v3")
-            expectAuth0Error(try await post(["name": "x", "supported_triggers": [["id": "post-login"]], "colour": "red"]), .badRequest,
-                             messageContains: "Additional properties not allowed: colour")
-            expectAuth0Error(try await post(["name": "x", "supported_triggers": [["id": "post-login"]], "secrets": [["name": "A"]]]), .badRequest,
-                             messageContains: "value")
+            expectAuth0Error(
+                try await post(["name": "x", "supported_triggers": [["id": "pre-user-registration", "version": "v2"]]]), .badRequest,
+                messageContains: "post-login trigger only")
+            expectAuth0Error(
+                try await post(["name": "x", "supported_triggers": [["id": "post-login", "version": "v1"]]]), .badRequest,
+                messageContains: "v2, v3")
+            expectAuth0Error(
+                try await post(["name": "x", "supported_triggers": [["id": "post-login"]], "colour": "red"]), .badRequest,
+                messageContains: "Additional properties not allowed: colour")
+            expectAuth0Error(
+                try await post(["name": "x", "supported_triggers": [["id": "post-login"]], "secrets": [["name": "A"]]]), .badRequest,
+                messageContains: "value")
             _ = try await Self.create(client, token, "taken")
             expectAuth0Error(try await post(Self.body("taken")), .conflict)
             // Unsupported triggers on the bindings path too.
-            expectAuth0Error(try await client.call(.get, "/api/v2/actions/triggers/credentials-exchange/bindings", token: token), .badRequest,
-                             messageContains: "post-login")
+            expectAuth0Error(
+                try await client.call(.get, "/api/v2/actions/triggers/credentials-exchange/bindings", token: token), .badRequest,
+                messageContains: "post-login")
         }
     }
 
@@ -147,13 +155,15 @@ struct ActionsAPITests {
             #expect(!String(buffer: patched.body).contains("value\""))
             let stored = try #require(try await server.server.store.action(id: first))
             #expect(stored.secretValues == ["KEEP": "kept-value", "NEW": "new-value"])
-            expectAuth0Error(try await client.call(.patch, "/api/v2/actions/actions/\(first)", token: token, json: ["secrets": [["name": "NOPE"]]]),
-                             .badRequest, messageContains: "value")
+            expectAuth0Error(
+                try await client.call(.patch, "/api/v2/actions/actions/\(first)", token: token, json: ["secrets": [["name": "NOPE"]]]),
+                .badRequest, messageContains: "value")
             expectAuth0Error(try await client.call(.patch, "/api/v2/actions/actions/\(first)", token: token, json: ["name": "second"]), .conflict)
 
             #expect(try await client.call(.delete, "/api/v2/actions/actions/\(first)", token: token).status == .noContent)
-            expectAuth0Error(try await client.call(.get, "/api/v2/actions/actions/\(first)", token: token), .notFound, errorCode: "inexistent_action",
-                             messageContains: "The action does not exist.")
+            expectAuth0Error(
+                try await client.call(.get, "/api/v2/actions/actions/\(first)", token: token), .notFound, errorCode: "inexistent_action",
+                messageContains: "The action does not exist.")
             expectAuth0Error(try await client.call(.delete, "/api/v2/actions/actions/\(first)", token: token), .notFound)
             expectAuth0Error(try await client.call(.patch, "/api/v2/actions/actions/nope", token: token, json: ["name": "x"]), .notFound)
         }
@@ -201,16 +211,19 @@ struct ActionsAPITests {
             let a = try await Self.create(client, token, "A", code: "exports.onExecutePostLogin = async () => { /* A1 */ };", secrets: [("S", "a")])
             let b = try await Self.create(client, token, "B", code: "exports.onExecutePostLogin = async () => { /* B1 */ };")
 
-            expectAuth0Error(try await Self.bind(client, token, [Self.ref(id: a)]), .badRequest, errorCode: "invalid_body",
-                             messageContains: "never been deployed")
+            expectAuth0Error(
+                try await Self.bind(client, token, [Self.ref(id: a)]), .badRequest, errorCode: "invalid_body",
+                messageContains: "never been deployed")
             expectAuth0Error(try await Self.bind(client, token, [["ref": ["type": "action_id", "value": "missing"]]]), .badRequest)
             expectAuth0Error(try await Self.bind(client, token, [["ref": ["type": "bogus", "value": "x"]]]), .badRequest)
             #expect(try await client.call(.post, "/api/v2/actions/actions/\(a)/deploy", token: token).status == .accepted)
             #expect(try await client.call(.post, "/api/v2/actions/actions/\(b)/deploy", token: token).status == .accepted)
 
-            let bound = try await Self.bind(client, token, [
-                ["ref": ["type": "action_name", "value": "B"], "display_name": "B runs first"], Self.ref(id: a),
-            ])
+            let bound = try await Self.bind(
+                client, token,
+                [
+                    ["ref": ["type": "action_name", "value": "B"], "display_name": "B runs first"], Self.ref(id: a),
+                ])
             #expect(bound.status == .ok, "\(String(buffer: bound.body))")
             #expect(bound.json["bindings"]?.arrayValue?.compactMap { $0["display_name"]?.stringValue } == ["B runs first", "A"])
             let listed = try await client.call(.get, "/api/v2/actions/triggers/post-login/bindings", token: token).json
@@ -221,11 +234,13 @@ struct ActionsAPITests {
             let bindingOfB = try #require(bindings[0]["id"]?.stringValue)
 
             // What a login runs: deployed code in binding order with the deployed secrets, not later drafts.
-            _ = try await client.call(.patch, "/api/v2/actions/actions/\(a)", token: token,
-                                      json: ["code": "exports.onExecutePostLogin = async () => { /* A2 draft */ };", "secrets": [["name": "S", "value": "draft"]]])
+            _ = try await client.call(
+                .patch, "/api/v2/actions/actions/\(a)", token: token,
+                json: ["code": "exports.onExecutePostLogin = async () => { /* A2 draft */ };", "secrets": [["name": "S", "value": "draft"]]])
             var running = try await server.server.services.actions.boundPostLoginActions()
             #expect(running.map(\.name) == ["B", "A"])
-            #expect(running.map(\.code) == ["exports.onExecutePostLogin = async () => { /* B1 */ };", "exports.onExecutePostLogin = async () => { /* A1 */ };"])
+            #expect(
+                running.map(\.code) == ["exports.onExecutePostLogin = async () => { /* B1 */ };", "exports.onExecutePostLogin = async () => { /* A1 */ };"])
             #expect(running[1].secrets == ["S": "a"] && running.map(\.actionID) == [b, a])
 
             // PATCH replaces the whole list; a binding_id ref keeps that binding.
@@ -259,8 +274,9 @@ struct ActionsAPITests {
             let reader = try await server.token(scopes: ["read:actions"], client: client)
             #expect(try await client.call(.get, "/api/v2/actions/actions/\(id)", token: reader).status == .ok)
             #expect(try await client.call(.get, "/api/v2/actions/triggers/post-login/bindings", token: reader).status == .ok)
-            expectAuth0Error(try await client.call(.post, "/api/v2/actions/actions", token: reader, json: Self.body("nope")), .forbidden,
-                             errorCode: "insufficient_scope", messageContains: "create:actions")
+            expectAuth0Error(
+                try await client.call(.post, "/api/v2/actions/actions", token: reader, json: Self.body("nope")), .forbidden,
+                errorCode: "insufficient_scope", messageContains: "create:actions")
             expectAuth0Error(try await client.call(.post, "/api/v2/actions/actions/\(id)/deploy", token: reader), .forbidden)
             expectAuth0Error(try await Self.bind(client, reader, []), .forbidden, messageContains: "update:actions")
             expectAuth0Error(try await client.call(.delete, "/api/v2/actions/actions/\(id)", token: reader), .forbidden, messageContains: "delete:actions")
@@ -302,18 +318,21 @@ struct ActionsAPITests {
             #expect(payload["stats"]?["action_duration_ms"] != nil && payload["stats"]?["total_duration_ms"] != nil)
 
             // The draft runs, not the deployed version; failures are reported, not thrown.
-            _ = try await client.call(.patch, "/api/v2/actions/actions/\(id)", token: token,
-                                      json: ["code": "exports.onExecutePostLogin = async (event, api) => { api.access.deny('no entry'); };"])
+            _ = try await client.call(
+                .patch, "/api/v2/actions/actions/\(id)", token: token,
+                json: ["code": "exports.onExecutePostLogin = async (event, api) => { api.access.deny('no entry'); };"])
             let denied = try await client.call(.post, "/api/v2/actions/actions/\(id)/test", token: token, json: ["payload": event]).json
             #expect(denied["payload"]?["result"]?["access"] == ["denied": true, "reason": "no entry"])
-            _ = try await client.call(.patch, "/api/v2/actions/actions/\(id)", token: token,
-                                      json: ["code": "exports.onExecutePostLogin = async () => { throw new Error('boom'); };"])
+            _ = try await client.call(
+                .patch, "/api/v2/actions/actions/\(id)", token: token,
+                json: ["code": "exports.onExecutePostLogin = async () => { throw new Error('boom'); };"])
             let failed = try await client.call(.post, "/api/v2/actions/actions/\(id)/test", token: token, json: ["payload": event]).json
             #expect(failed["payload"]?["error"]?["message"]?.stringValue?.contains("Action 'tested'") == true)
             #expect(failed["payload"]?["error"]?["message"]?.stringValue?.contains("boom") == true)
 
-            expectAuth0Error(try await client.call(.post, "/api/v2/actions/actions/\(id)/test", token: token, json: [:]), .badRequest,
-                             messageContains: "payload")
+            expectAuth0Error(
+                try await client.call(.post, "/api/v2/actions/actions/\(id)/test", token: token, json: [:]), .badRequest,
+                messageContains: "payload")
             expectAuth0Error(try await client.call(.post, "/api/v2/actions/actions/nope/test", token: token, json: ["payload": [:]]), .notFound)
         }
     }
@@ -336,24 +355,30 @@ extension ActionsAPITests {
             let id = try await Self.create(client, token, "Invitation recipe", code: code, secrets: [("PLAN", "team")], deploy: true)
             #expect(try await Self.bind(client, token, [Self.ref(id: id)]).status == .ok)
 
-            let created = try await client.call(.post, "/api/v2/users", token: token, json: [
-                "connection": "Username-Password-Authentication", "email": "ada@example.com", "password": "correct horse battery staple 9",
-                "app_metadata": ["needsInvitation": true],
-            ])
+            let created = try await client.call(
+                .post, "/api/v2/users", token: token,
+                json: [
+                    "connection": "Username-Password-Authentication", "email": "ada@example.com", "password": "correct horse battery staple 9",
+                    "app_metadata": ["needsInvitation": true],
+                ])
             #expect(created.status == .created, "\(String(buffer: created.body))")
             let userID = try #require(created.json["user_id"]?.stringValue)
-            let app = try await client.call(.post, "/api/v2/clients", token: token, json: [
-                "name": "Dashboard", "app_type": "regular_web", "grant_types": ["http://auth0.com/oauth/grant-type/password-realm"],
-            ])
-            let clientID = try #require(app.json["client_id"]?.stringValue), secret = try #require(app.json["client_secret"]?.stringValue)
+            let app = try await client.call(
+                .post, "/api/v2/clients", token: token,
+                json: [
+                    "name": "Dashboard", "app_type": "regular_web", "grant_types": ["http://auth0.com/oauth/grant-type/password-realm"],
+                ])
+            let clientID = try #require(app.json["client_id"]?.stringValue)
+            let secret = try #require(app.json["client_secret"]?.stringValue)
 
             let form = [
                 "grant_type=http%3A%2F%2Fauth0.com%2Foauth%2Fgrant-type%2Fpassword-realm", "realm=Username-Password-Authentication",
                 "username=ada%40example.com", "password=correct%20horse%20battery%20staple%209", "client_id=\(clientID)", "client_secret=\(secret)",
                 "audience=https%3A%2F%2Fapi.example.com",
             ].joined(separator: "&")
-            let login = try await client.execute(uri: "/oauth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                 body: ByteBuffer(string: form))
+            let login = try await client.execute(
+                uri: "/oauth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: form))
             #expect(login.status == .ok, "\(String(buffer: login.body))")
             let accessToken = try #require(login.json["access_token"]?.stringValue)
             let payload = try #require(accessToken.split(separator: ".").dropFirst().first.flatMap { Base64URL.decode(String($0)) })
@@ -364,11 +389,13 @@ extension ActionsAPITests {
             #expect(user.json["app_metadata"] == ["needsInvitation": false])
 
             // A failing Action fails the login with its message.
-            _ = try await client.call(.patch, "/api/v2/actions/actions/\(id)", token: token,
-                                      json: ["code": "exports.onExecutePostLogin = async () => { throw new Error('closed'); };"])
+            _ = try await client.call(
+                .patch, "/api/v2/actions/actions/\(id)", token: token,
+                json: ["code": "exports.onExecutePostLogin = async () => { throw new Error('closed'); };"])
             #expect(try await client.call(.post, "/api/v2/actions/actions/\(id)/deploy", token: token).status == .accepted)
-            let refused = try await client.execute(uri: "/oauth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                   body: ByteBuffer(string: form))
+            let refused = try await client.execute(
+                uri: "/oauth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: form))
             #expect(refused.status == .forbidden && String(buffer: refused.body).contains("Action 'Invitation recipe'"), "\(String(buffer: refused.body))")
         }
     }

@@ -5,8 +5,8 @@ import Synchronization
 import Testing
 import UsherApp
 import UsherCore
-import UsherTesting
 import UsherJSON
+import UsherTesting
 
 /// A runner at the domain's seam that records what the login asked of it: runs ahead of the password check, and
 /// normal runs after it. Each kind answers with a metadata key naming it, so a test sees whose result was applied.
@@ -80,11 +80,13 @@ struct ActionsRunAheadTests {
     }
 
     func realmLogin(_ client: any TestClientProtocol, _ app: OIDCApp, password: String) async throws -> TestResponse {
-        try await client.call(.post, "/oauth/token", token: nil, json: [
-            "grant_type": "http://auth0.com/oauth/grant-type/password-realm", "username": "ahead@example.com", "password": .string(password),
-            "realm": "Username-Password-Authentication", "client_id": .string(app.clientID), "client_secret": .string(app.secret!),
-            "scope": "openid email",
-        ])
+        try await client.call(
+            .post, "/oauth/token", token: nil,
+            json: [
+                "grant_type": "http://auth0.com/oauth/grant-type/password-realm", "username": "ahead@example.com", "password": .string(password),
+                "realm": "Username-Password-Authentication", "client_id": .string(app.clientID), "client_secret": .string(app.secret!),
+                "scope": "openid email",
+            ])
     }
 
     func appMetadata(_ server: TestServer, _ userID: String) async throws -> JSONObject {

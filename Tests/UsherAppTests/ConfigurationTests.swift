@@ -48,11 +48,13 @@ struct ConfigurationTests {
     @Test func limitKeysReachTheServices() async throws {
         let configuration = try ConfigurationLoader.load(
             flags: ["signup_burst": "7", "brute_force_threshold": "4"],
-            environment: ["USHER_SIGNUP_REFILL_MS": "2500", "USHER_RESET_MAIL_BURST": "3", "USHER_RESET_MAIL_REFILL_SECONDS": "90",
-                          "USHER_RESET_QUEUE_CAPACITY": "5", "USHER_MAIL_BATCH_SIZE": "16", "USHER_MAIL_ABANDON_AFTER_HOURS": "2",
-                          "USHER_ACTIONS_WORKER_MEMORY_MB": "256", "USHER_TICKET_RETENTION_HOURS": "24",
-                          "USHER_ACCESS_TOKEN_LIFETIME_SECONDS": "600", "USHER_SESSION_LIFETIME_HOURS": "2",
-                          "USHER_MANAGEMENT_TOKEN_LIFETIME_SECONDS": "3600"],
+            environment: [
+                "USHER_SIGNUP_REFILL_MS": "2500", "USHER_RESET_MAIL_BURST": "3", "USHER_RESET_MAIL_REFILL_SECONDS": "90",
+                "USHER_RESET_QUEUE_CAPACITY": "5", "USHER_MAIL_BATCH_SIZE": "16", "USHER_MAIL_ABANDON_AFTER_HOURS": "2",
+                "USHER_ACTIONS_WORKER_MEMORY_MB": "256", "USHER_TICKET_RETENTION_HOURS": "24",
+                "USHER_ACCESS_TOKEN_LIFETIME_SECONDS": "600", "USHER_SESSION_LIFETIME_HOURS": "2",
+                "USHER_MANAGEMENT_TOKEN_LIFETIME_SECONDS": "3600",
+            ],
             configFile: nil)
         #expect(configuration.courier.batchSize == 16 && configuration.courier.abandonAfter == 7_200)
         #expect(configuration.actionsWorkerMemoryLimitBytes == 256 << 20 && configuration.ticketRetentionHours == 24)

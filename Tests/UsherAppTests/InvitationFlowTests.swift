@@ -5,8 +5,8 @@ import NIOCore
 import Testing
 import UsherApp
 import UsherCore
-import UsherTesting
 import UsherJSON
+import UsherTesting
 
 /// A browser-like session against the in-process router: keeps the CSRF cookie, reads forms.
 struct PageSession {
@@ -20,7 +20,8 @@ struct PageSession {
 
     static func title(_ html: String) -> String? {
         guard let start = html.range(of: "<h1 id=\"title\""), let close = html[start.upperBound...].firstIndex(of: ">"),
-              let end = html[close...].range(of: "</h1>") else { return nil }
+            let end = html[close...].range(of: "</h1>")
+        else { return nil }
         return String(html[html.index(after: close)..<end.lowerBound])
     }
 
@@ -81,19 +82,24 @@ struct InvitationFlowTests {
     @Test func inviteJourneyFromChangePasswordToNewPassword() async throws {
         try await TestServer.run { server, client in
             let token = try await server.adminToken(client)
-            let appResponse = try await client.call(.post, "/api/v2/clients", token: token, json: [
-                "name": "Acme App", "app_type": "regular_web", "callbacks": ["https://app.example.com/callback"],
-                "allowed_logout_urls": ["https://app.example.com/after-invite"],
-            ])
+            let appResponse = try await client.call(
+                .post, "/api/v2/clients", token: token,
+                json: [
+                    "name": "Acme App", "app_type": "regular_web", "callbacks": ["https://app.example.com/callback"],
+                    "allowed_logout_urls": ["https://app.example.com/after-invite"],
+                ])
             let clientID = try #require(appResponse.json["client_id"]?.stringValue)
             let patched = try await client.call(.patch, "/api/v2/email-templates/reset_email", token: token, json: ["enabled": true])
             expectAuth0Error(patched, .notFound, messageContains: "Template not found and cannot be updated.")
-            let created = try await client.call(.post, "/api/v2/email-templates", token: token, json: [
-                "template": "reset_email", "enabled": true, "syntax": "liquid", "from": "Acme <no-reply@acme.example>",
-                "subject": "{% if user.app_metadata.needsInvitation %}Join {{ application.name }}{% else %}Reset{% endif %}",
-                "body": "{% if user.app_metadata.needsInvitation %}<a href=\"{{ url }}type=invite\">Accept</a>{% else %}<a href=\"{{ url }}type=reset\">Reset</a>{% endif %}",
-                "resultUrl": "https://app.example.com/after-invite", "urlLifetimeInSeconds": 3600, "includeEmailInRedirect": true,
-            ])
+            let created = try await client.call(
+                .post, "/api/v2/email-templates", token: token,
+                json: [
+                    "template": "reset_email", "enabled": true, "syntax": "liquid", "from": "Acme <no-reply@acme.example>",
+                    "subject": "{% if user.app_metadata.needsInvitation %}Join {{ application.name }}{% else %}Reset{% endif %}",
+                    "body":
+                        "{% if user.app_metadata.needsInvitation %}<a href=\"{{ url }}type=invite\">Accept</a>{% else %}<a href=\"{{ url }}type=reset\">Reset</a>{% endif %}",
+                    "resultUrl": "https://app.example.com/after-invite", "urlLifetimeInSeconds": 3600, "includeEmailInRedirect": true,
+                ])
             #expect(created.status == .ok, "\(String(buffer: created.body))")
             let userID = try await server.createUser(client, token: token, email: "ana@example.com", invited: true, password: "Random-Initial-Password-1")
 
@@ -117,8 +123,12 @@ struct InvitationFlowTests {
             let ticket = try #require(PageSession.field("ticket", in: html))
             #expect(PageSession.field("email", in: html) == "ana@example.com")
 
-            let done = try await browser.post(client, "/lo/reset", ["_csrf": csrf, "ticket": ticket, "email": "ana@example.com",
-                                                                   "newPassword": "Tr0ub4dor&3-horse", "confirmNewPassword": "Tr0ub4dor&3-horse"])
+            let done = try await browser.post(
+                client, "/lo/reset",
+                [
+                    "_csrf": csrf, "ticket": ticket, "email": "ana@example.com",
+                    "newPassword": "Tr0ub4dor&3-horse", "confirmNewPassword": "Tr0ub4dor&3-horse",
+                ])
             #expect(done.status == .found)
             let location = try #require(done.headers[.location])
             #expect(location.hasPrefix("https://app.example.com/after-invite?success=true&message=") && location.contains("email=ana@example.com"))
@@ -126,10 +136,12 @@ struct InvitationFlowTests {
             #expect(user.emailVerified && user.lastPasswordReset != nil)
             #expect(await PlainTextPasswordHasher().verify("Tr0ub4dor&3-horse", hash: user.passwordHash ?? ""))
 
-            let again = try await browser.post(client, "/lo/reset", ["_csrf": csrf, "ticket": ticket, "newPassword": "Another-Pass-42", "confirmNewPassword": "Another-Pass-42"])
+            let again = try await browser.post(
+                client, "/lo/reset", ["_csrf": csrf, "ticket": ticket, "newPassword": "Another-Pass-42", "confirmNewPassword": "Another-Pass-42"])
             #expect(again.status == .gone && PageSession.title(String(buffer: again.body)) == "This link has already been used")
 
-            let logs = try await client.call(.get, "/api/v2/logs?q=user_id:%22\(userID.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)%22", token: token)
+            let logs = try await client.call(
+                .get, "/api/v2/logs?q=user_id:%22\(userID.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)%22", token: token)
             let types = logs.jsonValue?.arrayValue?.compactMap { $0.objectValue?["type"]?.stringValue } ?? []
             #expect(types.contains("scpr") && types.contains("scp") && types.contains("fcp"), "types: \(types)")
         }
@@ -165,8 +177,9 @@ struct InvitationFlowTests {
             #expect(try await server.changePassword(client, email: "other@example.com").status == .ok)
             let missing = try await client.call(.post, "/dbconnections/change_password", token: nil, json: ["email": "a@example.com"])
             #expect(missing.status == .badRequest && missing.json["error"] == "invalid_request")
-            let withPassword = try await client.call(.post, "/dbconnections/change_password", token: nil,
-                                                     json: ["email": "a@example.com", "connection": "Username-Password-Authentication", "password": "x"])
+            let withPassword = try await client.call(
+                .post, "/dbconnections/change_password", token: nil,
+                json: ["email": "a@example.com", "connection": "Username-Password-Authentication", "password": "x"])
             #expect(withPassword.status == .badRequest)
         }
     }
@@ -176,9 +189,11 @@ struct InvitationFlowTests {
         try await TestServer.run(clock: clock) { server, client in
             let token = try await server.adminToken(client)
             let userID = try await server.createUser(client, token: token, email: "bea@example.com", invited: false, password: "Old-Password-1")
-            let response = try await client.call(.post, "/api/v2/tickets/password-change", token: token, json: [
-                "user_id": .string(userID), "ttl_sec": 600, "mark_email_as_verified": false,
-            ])
+            let response = try await client.call(
+                .post, "/api/v2/tickets/password-change", token: token,
+                json: [
+                    "user_id": .string(userID), "ttl_sec": 600, "mark_email_as_verified": false,
+                ])
             #expect(response.status == .created)
             let link = try #require(response.json["ticket"]?.stringValue)
             #expect(link.hasPrefix("https://id.example.test/lo/reset?ticket=") && link.hasSuffix("#"))
@@ -195,18 +210,26 @@ struct InvitationFlowTests {
             }
             // No CSRF token, a wrong one, or a token without its cookie: 403.
             #expect(try await submit(["ticket": ticket, "newPassword": "Good-Password-1", "confirmNewPassword": "Good-Password-1"]).status == .forbidden)
-            #expect(try await submit(["_csrf": "forged", "ticket": ticket, "newPassword": "Good-Password-1", "confirmNewPassword": "Good-Password-1"]).status == .forbidden)
-            #expect(try await submit(["_csrf": csrf, "ticket": ticket, "newPassword": "Good-Password-1", "confirmNewPassword": "Good-Password-1"],
-                                     session: PageSession()).status == .forbidden)
+            #expect(
+                try await submit(["_csrf": "forged", "ticket": ticket, "newPassword": "Good-Password-1", "confirmNewPassword": "Good-Password-1"]).status
+                    == .forbidden)
+            #expect(
+                try await submit(
+                    ["_csrf": csrf, "ticket": ticket, "newPassword": "Good-Password-1", "confirmNewPassword": "Good-Password-1"],
+                    session: PageSession()
+                ).status == .forbidden)
             let mismatch = try await submit(["_csrf": csrf, "ticket": ticket, "newPassword": "Good-Password-1", "confirmNewPassword": "Good-Password-2"])
             #expect(mismatch.status == .badRequest && String(buffer: mismatch.body).contains("Passwords don&#39;t match"))
             let weak = try await submit(["_csrf": csrf, "ticket": ticket, "newPassword": "short", "confirmNewPassword": "short"])
             #expect(weak.status == .badRequest && String(buffer: weak.body).contains("Password is too weak"))
             #expect(String(buffer: weak.body).contains("At least 8 characters in length"))
-            let tampered = try await submit(["_csrf": csrf, "ticket": String(ticket.dropLast()) + "X", "newPassword": "Good-Password-1", "confirmNewPassword": "Good-Password-1"])
+            let tampered = try await submit([
+                "_csrf": csrf, "ticket": String(ticket.dropLast()) + "X", "newPassword": "Good-Password-1", "confirmNewPassword": "Good-Password-1",
+            ])
             #expect(tampered.status == .notFound && PageSession.title(String(buffer: tampered.body)) == "This link is not valid")
-            let json = try await browser.post(client, "/lo/reset", ["_csrf": csrf, "ticket": ticket, "newPassword": "aaaa", "confirmNewPassword": "aaaa"],
-                                              accept: "application/json")
+            let json = try await browser.post(
+                client, "/lo/reset", ["_csrf": csrf, "ticket": ticket, "newPassword": "aaaa", "confirmNewPassword": "aaaa"],
+                accept: "application/json")
             #expect(json.status == .badRequest && json.json["name"] == "PasswordStrengthError")
             // None of the refused submissions changed anything, and the ticket still works.
             let user = try #require(try await server.server.store.user(id: userID))
@@ -223,8 +246,11 @@ struct InvitationFlowTests {
         try await TestServer.run(clock: clock) { server, client in
             let token = try await server.adminToken(client)
             let userID = try await server.createUser(client, token: token, email: "cy@example.com", invited: true)
-            let first = try #require(try await client.call(.post, "/api/v2/tickets/password-change", token: token,
-                                                           json: ["user_id": .string(userID), "ttl_sec": 60]).json["ticket"]?.stringValue)
+            let first = try #require(
+                try await client.call(
+                    .post, "/api/v2/tickets/password-change", token: token,
+                    json: ["user_id": .string(userID), "ttl_sec": 60]
+                ).json["ticket"]?.stringValue)
             var browser = PageSession()
             clock.advance(by: 61)
             let expired = try await browser.get(client, requestPath(first))
@@ -251,8 +277,11 @@ struct InvitationFlowTests {
         try await TestServer.run { server, client in
             let token = try await server.adminToken(client)
             let userID = try await server.createUser(client, token: token, email: "race@example.com", invited: true)
-            let link = try #require(try await client.call(.post, "/api/v2/tickets/password-change", token: token,
-                                                          json: ["user_id": .string(userID)]).json["ticket"]?.stringValue)
+            let link = try #require(
+                try await client.call(
+                    .post, "/api/v2/tickets/password-change", token: token,
+                    json: ["user_id": .string(userID)]
+                ).json["ticket"]?.stringValue)
             var browser = PageSession()
             let html = String(buffer: try await browser.get(client, requestPath(link)).body)
             let csrf = try #require(PageSession.field("_csrf", in: html))
@@ -262,7 +291,9 @@ struct InvitationFlowTests {
                 for i in 0..<50 {
                     group.addTask {
                         let password = "Concurrent-Pass-\(i)"
-                        return try await session.post(client, "/lo/reset", ["_csrf": csrf, "ticket": ticket, "newPassword": password, "confirmNewPassword": password]).status
+                        return try await session.post(
+                            client, "/lo/reset", ["_csrf": csrf, "ticket": ticket, "newPassword": password, "confirmNewPassword": password]
+                        ).status
                     }
                 }
                 var all: [HTTPResponse.Status] = []
@@ -278,13 +309,16 @@ struct InvitationFlowTests {
         try await TestServer.run { server, client in
             let token = try await server.adminToken(client)
             let userID = try await server.createUser(client, token: token, email: "dee@example.com", invited: true)
-            let refused = try await client.call(.post, "/api/v2/tickets/password-change", token: token,
-                                                json: ["user_id": .string(userID), "result_url": "https://evil.example.net/phish"])
+            let refused = try await client.call(
+                .post, "/api/v2/tickets/password-change", token: token,
+                json: ["user_id": .string(userID), "result_url": "https://evil.example.net/phish"])
             expectAuth0Error(refused, .badRequest, errorCode: "invalid_body", messageContains: "is not in any application's Allowed")
-            let template = try await client.call(.post, "/api/v2/email-templates", token: token, json: [
-                "template": "reset_email", "enabled": true, "syntax": "liquid", "from": "", "subject": "", "body": "{{ url }}",
-                "resultUrl": "https://evil.example.net/phish",
-            ])
+            let template = try await client.call(
+                .post, "/api/v2/email-templates", token: token,
+                json: [
+                    "template": "reset_email", "enabled": true, "syntax": "liquid", "from": "", "subject": "", "body": "{{ url }}",
+                    "resultUrl": "https://evil.example.net/phish",
+                ])
             #expect(template.status == .ok)
             _ = try await server.changePassword(client, email: "dee@example.com")
             // Not sent, and the reason is in the log (never a silent fallback to no redirect).
@@ -301,20 +335,27 @@ struct InvitationFlowTests {
             let token = try await server.adminToken(client)
             expectAuth0Error(try await client.call(.get, "/api/v2/email-templates/reset_email", token: token), .notFound)
             expectAuth0Error(try await client.call(.get, "/api/v2/email-templates/not_a_template", token: token), .badRequest)
-            let broken = try await client.call(.post, "/api/v2/email-templates", token: token, json: [
-                "template": "verify_email", "enabled": true, "syntax": "liquid", "from": "a@example.com", "subject": "s",
-                "body": "<p>Hello</p>\n{% if user.name %}\n  {{ user.name }\n{% endfi %}",
-            ])
+            let broken = try await client.call(
+                .post, "/api/v2/email-templates", token: token,
+                json: [
+                    "template": "verify_email", "enabled": true, "syntax": "liquid", "from": "a@example.com", "subject": "s",
+                    "body": "<p>Hello</p>\n{% if user.name %}\n  {{ user.name }\n{% endfi %}",
+                ])
             expectAuth0Error(broken, .badRequest, errorCode: "invalid_body", messageContains: "line ")
             #expect(broken.json["message"]?.stringValue?.contains("column") == true)
-            let good: JSONValue = ["template": "verify_email", "enabled": true, "syntax": "liquid", "from": "a@example.com", "subject": "s", "body": "<p>{{ url }}</p>"]
+            let good: JSONValue = [
+                "template": "verify_email", "enabled": true, "syntax": "liquid", "from": "a@example.com", "subject": "s", "body": "<p>{{ url }}</p>",
+            ]
             #expect(try await client.call(.post, "/api/v2/email-templates", token: token, json: good).status == .ok)
-            expectAuth0Error(try await client.call(.post, "/api/v2/email-templates", token: token, json: good), .conflict, messageContains: "Template (verify_email) already exists.")
+            expectAuth0Error(
+                try await client.call(.post, "/api/v2/email-templates", token: token, json: good), .conflict,
+                messageContains: "Template (verify_email) already exists.")
             let fetched = try await client.call(.get, "/api/v2/email-templates/verify_email", token: token)
             #expect(fetched.json["urlLifetimeInSeconds"] == .null && fetched.json["includeEmailInRedirect"] == true && fetched.json["syntax"] == "liquid")
             let put = try await client.call(.put, "/api/v2/email-templates/verify_email", token: token, json: ["body": "x"])
             expectAuth0Error(put, .badRequest, messageContains: "Missing required property")
-            let patched = try await client.call(.patch, "/api/v2/email-templates/verify_email", token: token, json: ["urlLifetimeInSeconds": 120, "enabled": false])
+            let patched = try await client.call(
+                .patch, "/api/v2/email-templates/verify_email", token: token, json: ["urlLifetimeInSeconds": 120, "enabled": false])
             #expect(patched.json["urlLifetimeInSeconds"] == 120 && patched.json["enabled"] == false && patched.json["body"] == "<p>{{ url }}</p>")
         }
     }
@@ -324,25 +365,34 @@ struct InvitationFlowTests {
             let token = try await server.adminToken(client)
             let app = try await client.call(.post, "/api/v2/clients", token: token, json: ["name": "Spa", "app_type": "spa"])
             let clientID = try #require(app.json["client_id"]?.stringValue)
-            let body: JSONValue = ["client_id": .string(clientID), "email": "eve@example.com", "password": "Sign-Up-Pass-1", "connection": "Username-Password-Authentication"]
+            let body: JSONValue = [
+                "client_id": .string(clientID), "email": "eve@example.com", "password": "Sign-Up-Pass-1", "connection": "Username-Password-Authentication",
+            ]
             let ok = try await client.call(.post, "/dbconnections/signup", token: nil, json: body)
             #expect(ok.status == .ok && ok.json["email"] == "eve@example.com" && ok.json["email_verified"] == false, "\(String(buffer: ok.body))")
             let again = try await client.call(.post, "/dbconnections/signup", token: nil, json: body)
             #expect(again.status == .badRequest && again.json["code"] == "invalid_signup" && again.json["description"] == "Invalid sign up")
-            let weak = try await client.call(.post, "/dbconnections/signup", token: nil, json: [
-                "client_id": .string(clientID), "email": "fay@example.com", "password": "weak", "connection": "Username-Password-Authentication",
-            ])
+            let weak = try await client.call(
+                .post, "/dbconnections/signup", token: nil,
+                json: [
+                    "client_id": .string(clientID), "email": "fay@example.com", "password": "weak", "connection": "Username-Password-Authentication",
+                ])
             #expect(weak.status == .badRequest && weak.json["name"] == "PasswordStrengthError" && weak.json["code"] == "invalid_password")
             // The verification email was queued for the new user.
-            #expect(try await server.server.store.listOutbox(status: nil, offset: 0, limit: 10).messages.contains { $0.to == "eve@example.com" && $0.purpose == "verify_email" })
+            #expect(
+                try await server.server.store.listOutbox(status: nil, offset: 0, limit: 10).messages.contains {
+                    $0.to == "eve@example.com" && $0.purpose == "verify_email"
+                })
 
             let connections = try await client.call(.get, "/api/v2/connections?name=Username-Password-Authentication", token: token)
             let connectionID = try #require(connections.jsonValue?.arrayValue?.first?.objectValue?["id"]?.stringValue)
             let disabled = try await client.call(.patch, "/api/v2/connections/\(connectionID)", token: token, json: ["options": ["disable_signup": true]])
             #expect(disabled.status == .ok, "\(String(buffer: disabled.body))")
-            let refused = try await client.call(.post, "/dbconnections/signup", token: nil, json: [
-                "client_id": .string(clientID), "email": "gus@example.com", "password": "Sign-Up-Pass-1", "connection": "Username-Password-Authentication",
-            ])
+            let refused = try await client.call(
+                .post, "/dbconnections/signup", token: nil,
+                json: [
+                    "client_id": .string(clientID), "email": "gus@example.com", "password": "Sign-Up-Pass-1", "connection": "Username-Password-Authentication",
+                ])
             #expect(refused.status == .badRequest && refused.json["code"] == "operation_not_allowed")
             #expect(try await server.server.store.user(connection: "Username-Password-Authentication", email: "gus@example.com") == nil)
         }
@@ -352,15 +402,22 @@ struct InvitationFlowTests {
         try await TestServer.run { server, client in
             let token = try await server.adminToken(client)
             let userID = try await server.createUser(client, token: token, email: "hal@example.com", invited: false)
-            let link = try #require(try await client.call(.post, "/api/v2/tickets/email-verification", token: token,
-                                                          json: ["user_id": .string(userID)]).json["ticket"]?.stringValue)
+            let link = try #require(
+                try await client.call(
+                    .post, "/api/v2/tickets/email-verification", token: token,
+                    json: ["user_id": .string(userID)]
+                ).json["ticket"]?.stringValue)
             #expect(link.contains("/lo/verify_email?ticket=") && link.hasSuffix("#"))
             var browser = PageSession()
             let page = try await browser.get(client, requestPath(link))
             #expect(try await server.server.store.user(id: userID)?.emailVerified == false)
             let html = String(buffer: page.body)
-            let confirmed = try await browser.post(client, "/lo/verify_email", ["_csrf": try #require(PageSession.field("_csrf", in: html)),
-                                                                               "ticket": try #require(PageSession.field("ticket", in: html))])
+            let confirmed = try await browser.post(
+                client, "/lo/verify_email",
+                [
+                    "_csrf": try #require(PageSession.field("_csrf", in: html)),
+                    "ticket": try #require(PageSession.field("ticket", in: html)),
+                ])
             #expect(confirmed.status == .ok && PageSession.title(String(buffer: confirmed.body)) == "Your email address is verified")
             #expect(try await server.server.store.user(id: userID)?.emailVerified == true)
         }
@@ -371,11 +428,14 @@ struct InvitationFlowTests {
             let token = try await server.adminToken(client)
             let bad = try await client.call(.patch, "/api/v2/tenants/settings", token: token, json: ["change_password": ["enabled": true, "html": "{% if %}"]])
             expectAuth0Error(bad, .badRequest, messageContains: "line 1")
-            let page = "<h1 id=\"title\">Custom {{ email | escape }}</h1><form><input name=\"_csrf\" value=\"{{ csrf_token }}\"><input name=\"ticket\" value=\"{{ ticket }}\"></form>{{ password_policy }}"
-            let ok = try await client.call(.patch, "/api/v2/tenants/settings", token: token, json: ["friendly_name": "Acme", "change_password": ["enabled": true, "html": .string(page)]])
+            let page =
+                "<h1 id=\"title\">Custom {{ email | escape }}</h1><form><input name=\"_csrf\" value=\"{{ csrf_token }}\"><input name=\"ticket\" value=\"{{ ticket }}\"></form>{{ password_policy }}"
+            let ok = try await client.call(
+                .patch, "/api/v2/tenants/settings", token: token, json: ["friendly_name": "Acme", "change_password": ["enabled": true, "html": .string(page)]])
             #expect(ok.status == .ok && ok.json["friendly_name"] == "Acme")
             let userID = try await server.createUser(client, token: token, email: "ivy@example.com", invited: true)
-            let link = try #require(try await client.call(.post, "/api/v2/tickets/password-change", token: token, json: ["user_id": .string(userID)]).json["ticket"]?.stringValue)
+            let link = try #require(
+                try await client.call(.post, "/api/v2/tickets/password-change", token: token, json: ["user_id": .string(userID)]).json["ticket"]?.stringValue)
             var browser = PageSession()
             let html = String(buffer: try await browser.get(client, requestPath(link)).body)
             #expect(PageSession.title(html) == "Custom ivy@example.com" && html.hasSuffix("good"))
@@ -387,22 +447,28 @@ struct InvitationFlowTests {
             let token = try await server.adminToken(client)
             let connections = try await client.call(.get, "/api/v2/connections?name=Username-Password-Authentication", token: token)
             let connectionID = try #require(connections.jsonValue?.arrayValue?.first?.objectValue?["id"]?.stringValue)
-            #expect(try await client.call(.patch, "/api/v2/connections/\(connectionID)", token: token,
-                                          json: ["options": ["passwordPolicy": "good", "password_history": ["enable": true, "size": 3]]]).status == .ok)
+            #expect(
+                try await client.call(
+                    .patch, "/api/v2/connections/\(connectionID)", token: token,
+                    json: ["options": ["passwordPolicy": "good", "password_history": ["enable": true, "size": 3]]]
+                ).status == .ok)
             let userID = try await server.createUser(client, token: token, email: "kim@example.com", invited: false, password: "First-Password-1")
             #expect(try await client.call(.patch, "/api/v2/users/\(userID)", token: token, json: ["password": "Second-Password-2"]).status == .ok)
             let reuse = try await client.call(.patch, "/api/v2/users/\(userID)", token: token, json: ["password": "First-Password-1"])
             expectAuth0Error(reuse, .badRequest, messageContains: "PasswordHistoryError")
 
-            let link = try #require(try await client.call(.post, "/api/v2/tickets/password-change", token: token, json: ["user_id": .string(userID)]).json["ticket"]?.stringValue)
+            let link = try #require(
+                try await client.call(.post, "/api/v2/tickets/password-change", token: token, json: ["user_id": .string(userID)]).json["ticket"]?.stringValue)
             var browser = PageSession()
             let html = String(buffer: try await browser.get(client, requestPath(link)).body)
             #expect(html.contains("Not one of your last 3 passwords"))
             let fields = ["_csrf": try #require(PageSession.field("_csrf", in: html)), "ticket": try #require(PageSession.field("ticket", in: html))]
-            let old = try await browser.post(client, "/lo/reset", fields.merging(["newPassword": "First-Password-1", "confirmNewPassword": "First-Password-1"]) { a, _ in a },
-                                             accept: "application/json")
+            let old = try await browser.post(
+                client, "/lo/reset", fields.merging(["newPassword": "First-Password-1", "confirmNewPassword": "First-Password-1"]) { a, _ in a },
+                accept: "application/json")
             #expect(old.status == .badRequest && old.json["name"] == "PasswordHistoryError", "\(String(buffer: old.body))")
-            let fresh = try await browser.post(client, "/lo/reset", fields.merging(["newPassword": "Third-Password-3", "confirmNewPassword": "Third-Password-3"]) { a, _ in a })
+            let fresh = try await browser.post(
+                client, "/lo/reset", fields.merging(["newPassword": "Third-Password-3", "confirmNewPassword": "Third-Password-3"]) { a, _ in a })
             #expect(fresh.status == .ok)
             #expect(try await server.server.store.passwordHistory(userID: userID, limit: 10).count == 3)
         }

@@ -6,8 +6,8 @@ import Testing
 import UsherApp
 import UsherCore
 import UsherHTTP
-import UsherTesting
 import UsherJSON
+import UsherTesting
 
 @Suite("Management API: email provider, outbox; development mailbox")
 struct MailAPITests {
@@ -20,17 +20,20 @@ struct MailAPITests {
     @Test func providerCRUDFollowsAuth0AndNeverReturnsThePassword() async throws {
         try await TestServer.run { server, client in
             let token = try await server.adminToken(client)
-            expectAuth0Error(try await client.call(.get, "/api/v2/emails/provider", token: token), .notFound, messageContains: "Email provider has not been configured.")
-            expectAuth0Error(try await client.call(.patch, "/api/v2/emails/provider", token: token, json: ["enabled": false]), .notFound,
-                             messageContains: "Email provider has not been configured.")
+            expectAuth0Error(
+                try await client.call(.get, "/api/v2/emails/provider", token: token), .notFound, messageContains: "Email provider has not been configured.")
+            expectAuth0Error(
+                try await client.call(.patch, "/api/v2/emails/provider", token: token, json: ["enabled": false]), .notFound,
+                messageContains: "Email provider has not been configured.")
             expectAuth0Error(try await client.call(.delete, "/api/v2/emails/provider", token: token), .notFound)
 
             let created = try await client.call(.post, "/api/v2/emails/provider", token: token, json: Self.provider)
             #expect(created.status == .created, "\(String(buffer: created.body))")
             #expect(created.json["credentials"] == ["smtp_host": "smtp.example.com", "smtp_port": 587, "smtp_user": "mailer"])
             #expect(!String(buffer: created.body).contains("hunter2"))
-            expectAuth0Error(try await client.call(.post, "/api/v2/emails/provider", token: token, json: Self.provider), .conflict,
-                             messageContains: "Email provider is already configured.")
+            expectAuth0Error(
+                try await client.call(.post, "/api/v2/emails/provider", token: token, json: Self.provider), .conflict,
+                messageContains: "Email provider is already configured.")
 
             let plain = try await client.call(.get, "/api/v2/emails/provider", token: token)
             #expect(plain.json == ["name": "smtp", "enabled": true])
@@ -41,9 +44,11 @@ struct MailAPITests {
             #expect(!String(buffer: full.body).contains("hunter2") && !String(buffer: full.body).contains("smtp_pass"))
 
             // Moving to another host needs the password again (Auth0's rule).
-            expectAuth0Error(try await client.call(.patch, "/api/v2/emails/provider", token: token, json: ["credentials": ["smtp_host": "other.example.com"]]),
-                             .badRequest, errorCode: "invalid_body")
-            let patched = try await client.call(.patch, "/api/v2/emails/provider", token: token, json: ["enabled": false, "credentials": ["smtp_port": 465, "smtp_pass": "new-secret"]])
+            expectAuth0Error(
+                try await client.call(.patch, "/api/v2/emails/provider", token: token, json: ["credentials": ["smtp_host": "other.example.com"]]),
+                .badRequest, errorCode: "invalid_body")
+            let patched = try await client.call(
+                .patch, "/api/v2/emails/provider", token: token, json: ["enabled": false, "credentials": ["smtp_port": 465, "smtp_pass": "new-secret"]])
             #expect(patched.status == .ok)
             #expect(patched.json["enabled"] == false && patched.json["credentials"]?.objectValue?["smtp_port"] == 465)
             #expect(!String(buffer: patched.body).contains("new-secret"))
@@ -64,14 +69,18 @@ struct MailAPITests {
                 ["name": "smtp", "credentials": ["smtp_host": "h", "smtp_port": 70_000, "smtp_user": "u", "smtp_pass": "p"]],
                 ["name": "smtp", "credentials": ["smtp_host": "h", "smtp_port": 25, "smtp_user": "u"]],
                 ["name": "smtp", "credentials": ["smtp_host": "h", "smtp_port": 25, "smtp_user": "u", "smtp_pass": "p"], "extra": 1],
-                ["name": "smtp", "default_from_address": "not an address", "credentials": ["smtp_host": "h", "smtp_port": 25, "smtp_user": "u", "smtp_pass": "p"]],
+                [
+                    "name": "smtp", "default_from_address": "not an address",
+                    "credentials": ["smtp_host": "h", "smtp_port": 25, "smtp_user": "u", "smtp_pass": "p"],
+                ],
             ] {
                 let response = try await client.call(.post, "/api/v2/emails/provider", token: token, json: body)
                 expectAuth0Error(response, .badRequest, errorCode: "invalid_body")
                 #expect(!String(buffer: response.body).contains("\"p\""))
             }
             let reader = try await server.token(scopes: ["read:email_provider", "read:email_outbox"], client: client)
-            expectAuth0Error(try await client.call(.post, "/api/v2/emails/provider", token: reader, json: Self.provider), .forbidden, errorCode: "insufficient_scope")
+            expectAuth0Error(
+                try await client.call(.post, "/api/v2/emails/provider", token: reader, json: Self.provider), .forbidden, errorCode: "insufficient_scope")
             expectAuth0Error(try await client.call(.post, "/api/v2/emails/provider/test", token: reader, json: ["to": "a@example.com"]), .forbidden)
             expectAuth0Error(try await client.call(.post, "/api/v2/emails/outbox/x/retry", token: reader), .forbidden)
             #expect(try await client.call(.get, "/api/v2/emails/outbox", token: reader).status == .ok)
@@ -135,7 +144,8 @@ struct MailAPITests {
             let headers = "\(page.headers)"
             #expect(headers.contains("Content-Security-Policy") && headers.contains("default-src 'none'") && !headers.contains("script-src"))
             #expect(html.contains("<iframe sandbox=\"\""))
-            #expect(html.contains("srcdoc=\"&lt;p onclick=&quot;x()&quot;&gt;Hello&lt;/p&gt;&lt;script&gt;alert(3)&lt;/script&gt;&quot; onload=&quot;alert(4)\""))
+            #expect(
+                html.contains("srcdoc=\"&lt;p onclick=&quot;x()&quot;&gt;Hello&lt;/p&gt;&lt;script&gt;alert(3)&lt;/script&gt;&quot; onload=&quot;alert(4)\""))
             #expect(!html.contains("<script") && !html.contains("<p onclick"))
             #expect(html.contains("Plain &lt;b&gt;text&lt;/b&gt;") && html.contains("a&quot;b@example.com"))
 
@@ -147,10 +157,12 @@ struct MailAPITests {
 @Suite("Configuration: mail")
 struct MailConfigurationTests {
     @Test func mailKeysAreReadAndValidated() throws {
-        let config = try ConfigurationLoader.load(flags: ["smtp_url": "smtp://u:pw@mail.example.com:2525?tls=starttls"], environment: [
-            "USHER_ENVIRONMENT": "production", "USHER_MAIL_POLL_INTERVAL_MS": "100", "USHER_MAIL_BACKOFF_BASE_MS": "250",
-            "USHER_MAIL_LEASE_MS": "3000", "USHER_MAIL_MAX_ATTEMPTS": "3", "USHER_MAIL_FROM": "robot@example.com",
-        ], configFile: nil)
+        let config = try ConfigurationLoader.load(
+            flags: ["smtp_url": "smtp://u:pw@mail.example.com:2525?tls=starttls"],
+            environment: [
+                "USHER_ENVIRONMENT": "production", "USHER_MAIL_POLL_INTERVAL_MS": "100", "USHER_MAIL_BACKOFF_BASE_MS": "250",
+                "USHER_MAIL_LEASE_MS": "3000", "USHER_MAIL_MAX_ATTEMPTS": "3", "USHER_MAIL_FROM": "robot@example.com",
+            ], configFile: nil)
         #expect(config.smtpURL == "smtp://u:pw@mail.example.com:2525?tls=starttls")
         #expect(config.environment == .production)
         #expect(config.courier.pollInterval == .milliseconds(100))

@@ -6,18 +6,20 @@ import Testing
 import UsherApp
 import UsherCore
 import UsherHTTP
-import UsherTesting
 import UsherJSON
+import UsherTesting
 
 @Suite("Management API: users")
 struct UsersAPITests {
     @Test func createReadSearchPatchDelete() async throws {
         try await TestServer.run { server, client in
             let token = try await server.adminToken(client)
-            let created = try await client.call(.post, "/api/v2/users", token: token, json: [
-                "connection": "Username-Password-Authentication", "email": "Invitee@Example.com", "email_verified": false,
-                "verify_email": false, "name": "Ada Invitee", "app_metadata": ["needsInvitation": true],
-            ])
+            let created = try await client.call(
+                .post, "/api/v2/users", token: token,
+                json: [
+                    "connection": "Username-Password-Authentication", "email": "Invitee@Example.com", "email_verified": false,
+                    "verify_email": false, "name": "Ada Invitee", "app_metadata": ["needsInvitation": true],
+                ])
             #expect(created.status == .created, "\(String(buffer: created.body))")
             let user = created.json
             let id = try #require(user["user_id"]?.stringValue)
@@ -28,7 +30,10 @@ struct UsersAPITests {
             #expect(user["email_verified"] == false)
             #expect(user["app_metadata"] == ["needsInvitation": true])
             #expect(user["logins_count"] == 0)
-            #expect(user["identities"] == [["connection": "Username-Password-Authentication", "user_id": .string(String(id.dropFirst(6))), "provider": "auth0", "isSocial": false]])
+            #expect(
+                user["identities"] == [
+                    ["connection": "Username-Password-Authentication", "user_id": .string(String(id.dropFirst(6))), "provider": "auth0", "isSocial": false]
+                ])
             #expect(user["created_at"]?.stringValue?.hasSuffix("Z") == true)
             #expect(user["password_hash"] == nil)
 
@@ -42,9 +47,11 @@ struct UsersAPITests {
             #expect(search.json["total"] == 1)
             #expect(search.json["users"]?.jsonString.contains(id) == true)
 
-            let patched = try await client.call(.patch, "/api/v2/users/\(encoded)", token: token, json: [
-                "app_metadata": ["needsInvitation": false, "plan": "pro"], "user_metadata": ["lang": "fr"],
-            ])
+            let patched = try await client.call(
+                .patch, "/api/v2/users/\(encoded)", token: token,
+                json: [
+                    "app_metadata": ["needsInvitation": false, "plan": "pro"], "user_metadata": ["lang": "fr"],
+                ])
             #expect(patched.status == .ok)
             #expect(patched.json["app_metadata"] == ["needsInvitation": false, "plan": "pro"])
             let removed = try await client.call(.patch, "/api/v2/users/\(encoded)", token: token, json: ["app_metadata": ["plan": .null]])
@@ -58,7 +65,9 @@ struct UsersAPITests {
 
             let deleted = try await client.call(.delete, "/api/v2/users/\(encoded)", token: token)
             #expect(deleted.status == .noContent)
-            expectAuth0Error(try await client.call(.get, "/api/v2/users/\(encoded)", token: token), .notFound, errorCode: "inexistent_user", messageContains: "The user does not exist.")
+            expectAuth0Error(
+                try await client.call(.get, "/api/v2/users/\(encoded)", token: token), .notFound, errorCode: "inexistent_user",
+                messageContains: "The user does not exist.")
         }
     }
 
@@ -67,7 +76,8 @@ struct UsersAPITests {
             let token = try await server.adminToken(client)
             let body: JSONValue = ["connection": "Username-Password-Authentication", "email": "dup@example.com"]
             #expect(try await client.call(.post, "/api/v2/users", token: token, json: body).status == .created)
-            let again = try await client.call(.post, "/api/v2/users", token: token, json: ["connection": "Username-Password-Authentication", "email": "DUP@example.com"])
+            let again = try await client.call(
+                .post, "/api/v2/users", token: token, json: ["connection": "Username-Password-Authentication", "email": "DUP@example.com"])
             expectAuth0Error(again, .conflict, errorCode: "auth0_idp_error", messageContains: "The user already exists.")
         }
     }
@@ -123,18 +133,25 @@ struct UsersAPITests {
             let token = try await server.adminToken(client)
             for n in 0..<7 {
                 server.clock.advance(by: 1)
-                _ = try await client.call(.post, "/api/v2/users", token: token, json: ["connection": "Username-Password-Authentication", "email": .string("p\(n)@example.com")])
+                _ = try await client.call(
+                    .post, "/api/v2/users", token: token, json: ["connection": "Username-Password-Authentication", "email": .string("p\(n)@example.com")])
             }
             let page = try await client.call(.get, "/api/v2/users?page=1&per_page=3&include_totals=true&sort=created_at%3A1&fields=email,user_id", token: token)
             #expect(page.json["start"] == 3)
             #expect(page.json["limit"] == 3)
             #expect(page.json["length"] == 3)
             #expect(page.json["total"] == 7)
-            guard case .array(let users)? = page.json["users"] else { Issue.record("no users"); return }
+            guard case .array(let users)? = page.json["users"] else {
+                Issue.record("no users")
+                return
+            }
             #expect(users.map { $0["email"] } == ["p3@example.com", "p4@example.com", "p5@example.com"])
             #expect(users.allSatisfy { $0.objectValue?.keys.sorted() == ["email", "user_id"] })
             let wildcard = try await client.call(.get, "/api/v2/users?q=email%3Ap*%20AND%20NOT%20email%3Ap1%40example.com&per_page=100", token: token)
-            guard case .array(let matched)? = wildcard.jsonValue else { Issue.record("no array"); return }
+            guard case .array(let matched)? = wildcard.jsonValue else {
+                Issue.record("no array")
+                return
+            }
             #expect(matched.count == 6)
         }
     }
@@ -142,9 +159,11 @@ struct UsersAPITests {
     @Test func patchRulesAndPasswordHandling() async throws {
         try await TestServer.run { server, client in
             let token = try await server.adminToken(client)
-            let created = try await client.call(.post, "/api/v2/users", token: token, json: [
-                "connection": "Username-Password-Authentication", "email": "pw@example.com", "password": "Correct-Horse-9",
-            ])
+            let created = try await client.call(
+                .post, "/api/v2/users", token: token,
+                json: [
+                    "connection": "Username-Password-Authentication", "email": "pw@example.com", "password": "Correct-Horse-9",
+                ])
             let id = try #require(created.json["user_id"]?.stringValue)
             let stored = try #require(try await server.server.store.user(id: id))
             #expect(stored.passwordHash == "plain:Correct-Horse-9")
@@ -172,7 +191,9 @@ struct AuthorizationTests {
                 let others = ManagementScope.all.filter { !route.scopes.contains($0) }
                 let key = others.joined(separator: " ")
                 let token: String
-                if let cached = tokens[key] { token = cached } else {
+                if let cached = tokens[key] {
+                    token = cached
+                } else {
                     token = try await server.token(scopes: others, client: client)
                     tokens[key] = token
                 }
@@ -203,7 +224,10 @@ struct AuthorizationTests {
             let token = try await server.adminToken(client)
             var parts = token.split(separator: ".").map(String.init)
             // Swap in a payload granting a scope, keeping the original signature.
-            parts[1] = Base64URL.encode(Array(#"{"iss":"https://id.example.test/","sub":"x","aud":"https://id.example.test/api/v2/","iat":1,"exp":99999999999,"scope":"read:users"}"#.utf8))
+            parts[1] = Base64URL.encode(
+                Array(
+                    #"{"iss":"https://id.example.test/","sub":"x","aud":"https://id.example.test/api/v2/","iat":1,"exp":99999999999,"scope":"read:users"}"#.utf8
+                ))
             expectAuth0Error(try await client.call(.get, "/api/v2/users", token: parts.joined(separator: ".")), .unauthorized)
         }
     }
@@ -216,10 +240,11 @@ struct ClientCredentialsTests {
             let audience = server.audience
             let json = try await client.execute(
                 uri: "/oauth/token", method: .post, headers: [.contentType: "application/json"],
-                body: ByteBuffer(string: JSONValue.object([
-                    "grant_type": "client_credentials", "client_id": .string(TestServer.adminID),
-                    "client_secret": .string(TestServer.adminSecret), "audience": .string(audience),
-                ]).jsonString))
+                body: ByteBuffer(
+                    string: JSONValue.object([
+                        "grant_type": "client_credentials", "client_id": .string(TestServer.adminID),
+                        "client_secret": .string(TestServer.adminSecret), "audience": .string(audience),
+                    ]).jsonString))
             #expect(json.status == .ok)
             #expect(json.json["token_type"] == "Bearer")
             #expect(json.json["expires_in"] == 86_400)
@@ -246,7 +271,8 @@ struct ClientCredentialsTests {
     @Test func failuresUseOAuthErrors() async throws {
         try await TestServer.run { server, client in
             func post(_ body: String) async throws -> TestResponse {
-                try await client.execute(uri: "/oauth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
+                try await client.execute(
+                    uri: "/oauth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
             }
             let audience = server.audience
             let wrongSecret = try await post("grant_type=client_credentials&client_id=\(TestServer.adminID)&client_secret=wrong&audience=\(audience)")
@@ -254,14 +280,17 @@ struct ClientCredentialsTests {
             #expect(wrongSecret.json["error"] == "access_denied")
             let unknownClient = try await post("grant_type=client_credentials&client_id=nobody&client_secret=wrong&audience=\(audience)")
             #expect(unknownClient.json == wrongSecret.json)
-            let badAudience = try await post("grant_type=client_credentials&client_id=\(TestServer.adminID)&client_secret=\(TestServer.adminSecret)&audience=https://elsewhere/")
+            let badAudience = try await post(
+                "grant_type=client_credentials&client_id=\(TestServer.adminID)&client_secret=\(TestServer.adminSecret)&audience=https://elsewhere/")
             #expect(badAudience.status == .forbidden)
             #expect(badAudience.json["error_description"]?.stringValue?.contains("Service not enabled") == true)
             let badGrant = try await post("grant_type=magic&client_id=\(TestServer.adminID)&client_secret=\(TestServer.adminSecret)")
             #expect(badGrant.json["error"] == "unsupported_grant_type")
             let missing = try await post("")
             #expect(missing.json["error"] == "invalid_request")
-            let tooMuch = try await post("grant_type=client_credentials&client_id=\(TestServer.adminID)&client_secret=\(TestServer.adminSecret)&audience=\(audience)&scope=read:users%20launch:rockets")
+            let tooMuch = try await post(
+                "grant_type=client_credentials&client_id=\(TestServer.adminID)&client_secret=\(TestServer.adminSecret)&audience=\(audience)&scope=read:users%20launch:rockets"
+            )
             #expect(tooMuch.status == .forbidden)
         }
     }
@@ -283,10 +312,12 @@ struct OperationsTests {
     @Test func clientsAndConnectionsAPI() async throws {
         try await TestServer.run { server, client in
             let token = try await server.adminToken(client)
-            let created = try await client.call(.post, "/api/v2/clients", token: token, json: [
-                "name": "My App", "app_type": "regular_web", "callbacks": ["https://app.example.com/callback"],
-                "allowed_logout_urls": ["https://app.example.com/"], "initiate_login_uri": "https://app.example.com/login",
-            ])
+            let created = try await client.call(
+                .post, "/api/v2/clients", token: token,
+                json: [
+                    "name": "My App", "app_type": "regular_web", "callbacks": ["https://app.example.com/callback"],
+                    "allowed_logout_urls": ["https://app.example.com/"], "initiate_login_uri": "https://app.example.com/login",
+                ])
             #expect(created.status == .created)
             let id = try #require(created.json["client_id"]?.stringValue)
             #expect(created.json["client_secret"]?.stringValue?.count ?? 0 >= 43)
@@ -301,11 +332,16 @@ struct OperationsTests {
             let connections = try await client.call(.get, "/api/v2/connections?name=Username-Password-Authentication", token: token)
             guard case .array(let list)? = connections.jsonValue, let connection = list.first?.objectValue,
                 let connectionID = connection["id"]?.stringValue
-            else { Issue.record("no connection"); return }
+            else {
+                Issue.record("no connection")
+                return
+            }
             #expect(connectionID.hasPrefix("con_"))
-            let patchedConnection = try await client.call(.patch, "/api/v2/connections/\(connectionID)", token: token, json: [
-                "options": ["passwordPolicy": "excellent", "disable_signup": true], "enabled_clients": [.string(id)],
-            ])
+            let patchedConnection = try await client.call(
+                .patch, "/api/v2/connections/\(connectionID)", token: token,
+                json: [
+                    "options": ["passwordPolicy": "excellent", "disable_signup": true], "enabled_clients": [.string(id)],
+                ])
             #expect(patchedConnection.json["options"] == ["passwordPolicy": "excellent", "disable_signup": true])
             let badPolicy = try await client.call(.patch, "/api/v2/connections/\(connectionID)", token: token, json: ["options": ["passwordPolicy": "great"]])
             expectAuth0Error(badPolicy, .badRequest)

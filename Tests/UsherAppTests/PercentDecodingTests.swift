@@ -1,4 +1,5 @@
 import Testing
+
 @testable import UsherHTTP
 
 /// The hand-written percent decoder behind form bodies, query strings and path parameters.

@@ -6,9 +6,9 @@ import NIOCore
 import Testing
 import UsherApp
 import UsherCore
+import UsherJSON
 import UsherStorage
 import UsherTesting
-import UsherJSON
 
 /// An Usher on a throwaway SQLite file, bootstrapped with known credentials, driven in-process.
 struct TestServer {
@@ -20,9 +20,11 @@ struct TestServer {
     let path: String
 
     /// `configuration` gives the keys a test cares about; the database, public URL and bootstrap client are set here.
-    static func start(clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly,
-                      passwordHasher: any PasswordHasher = PlainTextPasswordHasher(),
-                      configuration: UsherConfiguration = UsherConfiguration()) async throws -> TestServer {
+    static func start(
+        clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly,
+        passwordHasher: any PasswordHasher = PlainTextPasswordHasher(),
+        configuration: UsherConfiguration = UsherConfiguration()
+    ) async throws -> TestServer {
         var configuration = configuration
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("usher-http-\(UUID().uuidString).sqlite").path
         configuration.database = .sqlite(path: path)
@@ -51,9 +53,11 @@ struct TestServer {
     var audience: String { server.services.machineTokens.managementAudience }
 
     /// Runs `body` against the router, then shuts the server down.
-    static func run(clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly,
-                    passwordHasher: any PasswordHasher = PlainTextPasswordHasher(),
-                    _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> Void) async throws {
+    static func run(
+        clock: FakeClock = FakeClock(Date()), actions: ActionsSetup = .syntaxCheckOnly,
+        passwordHasher: any PasswordHasher = PlainTextPasswordHasher(),
+        _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> Void
+    ) async throws {
         let test = try await start(clock: clock, actions: actions, passwordHasher: passwordHasher)
         do {
             var quiet = Logger(label: "usher-test-http")
@@ -87,7 +91,8 @@ struct TestServer {
     }
 
     func fetchToken(client: any TestClientProtocol, id: String, secret: String) async throws -> String {
-        let body = "grant_type=client_credentials&client_id=\(id)&client_secret=\(secret)&audience=\(audience.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+        let body =
+            "grant_type=client_credentials&client_id=\(id)&client_secret=\(secret)&audience=\(audience.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
         let response = try await client.execute(
             uri: "/oauth/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
         #expect(response.status == .ok, "token request failed: \(String(buffer: response.body))")
@@ -119,8 +124,10 @@ extension TestClientProtocol {
 }
 
 /// Checks that `response` carries Auth0's Management API error body with `status`.
-func expectAuth0Error(_ response: TestResponse, _ status: HTTPResponse.Status, errorCode: String? = nil, messageContains: String? = nil,
-                      sourceLocation: SourceLocation = #_sourceLocation) {
+func expectAuth0Error(
+    _ response: TestResponse, _ status: HTTPResponse.Status, errorCode: String? = nil, messageContains: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(response.status == status, "body: \(String(buffer: response.body))", sourceLocation: sourceLocation)
     let body = response.json
     #expect(body["statusCode"] == .int(Int64(status.code)), sourceLocation: sourceLocation)
@@ -128,6 +135,7 @@ func expectAuth0Error(_ response: TestResponse, _ status: HTTPResponse.Status, e
     #expect(body["message"]?.stringValue != nil, sourceLocation: sourceLocation)
     if let errorCode { #expect(body["errorCode"] == .string(errorCode), sourceLocation: sourceLocation) }
     if let messageContains {
-        #expect(body["message"]?.stringValue?.contains(messageContains) == true, "message: \(body["message"]?.stringValue ?? "-")", sourceLocation: sourceLocation)
+        #expect(
+            body["message"]?.stringValue?.contains(messageContains) == true, "message: \(body["message"]?.stringValue ?? "-")", sourceLocation: sourceLocation)
     }
 }

@@ -10,9 +10,10 @@ import UsherJSON
 struct WorkerPoolActionRunnerTests {
     @Test func workerPoolRunnerMapsOutcomes() async throws {
         // A pool of its own with a short limit, so the runaway Action burns half a second of CPU, not five.
-        let pool = ActionWorkerPool(configuration: .init(
-            command: WorkerCommand(executablePath: try UsherBinary.path()), workerCount: 1,
-            limits: ActionLimits(timeLimit: .milliseconds(500)), grace: .milliseconds(500), queueTimeout: .seconds(30)))
+        let pool = ActionWorkerPool(
+            configuration: .init(
+                command: WorkerCommand(executablePath: try UsherBinary.path()), workerCount: 1,
+                limits: ActionLimits(timeLimit: .milliseconds(500)), grace: .milliseconds(500), queueTimeout: .seconds(30)))
         let runner = WorkerPoolActionRunner(pool: pool)
         #expect(await runner.run(event: [:], actions: []) == PostLoginOutcome())
         let slow = DeployedAction(actionID: "a1", name: "Slow", code: "exports.onExecutePostLogin = async () => { while (true) {} };")
@@ -20,7 +21,9 @@ struct WorkerPoolActionRunnerTests {
         #expect(outcome.failure == "Action 'Slow': execution time limit exceeded")
         let claims = DeployedAction(
             actionID: "a2", name: "Claims",
-            code: "exports.onExecutePostLogin = async (event, api) => { console.warn('n', 1.5); api.accessToken.setCustomClaim('https://x/n', 42); api.user.setAppMetadata('ratio', 0.5); };")
+            code:
+                "exports.onExecutePostLogin = async (event, api) => { console.warn('n', 1.5); api.accessToken.setCustomClaim('https://x/n', 42); api.user.setAppMetadata('ratio', 0.5); };"
+        )
         let second = await runner.run(event: ["user": ["user_id": "auth0|1"]], actions: [claims])
         #expect(second.failure == nil && second.accessTokenClaims == ["https://x/n": 42] && second.appMetadataChanges == ["ratio": 0.5])
         #expect(second.console == [ActionConsoleLine(actionName: "Claims", level: "warn", message: "n 1.5")])
@@ -37,9 +40,10 @@ struct WorkerPoolActionRunnerTests {
     /// Running ahead (see `LoginService.authenticate`) takes a free worker or nothing, and stops at its own short limit.
     @Test(.timeLimit(.minutes(1))) func runAheadNeverQueuesAndStopsAtItsShortLimit() async throws {
         // The pool's own limit is 90 s: only the shortened one can end the loop below within the test's minute.
-        let pool = ActionWorkerPool(configuration: .init(
-            command: WorkerCommand(executablePath: try UsherBinary.path()), workerCount: 1,
-            limits: ActionLimits(timeLimit: .seconds(90)), grace: .milliseconds(500)))
+        let pool = ActionWorkerPool(
+            configuration: .init(
+                command: WorkerCommand(executablePath: try UsherBinary.path()), workerCount: 1,
+                limits: ActionLimits(timeLimit: .seconds(90)), grace: .milliseconds(500)))
         await pool.start()
         let runner = WorkerPoolActionRunner(pool: pool)
         let event: JSONObject = ["user": ["user_id": "auth0|1"]]

@@ -8,8 +8,10 @@ import UsherTesting
 
 @Suite("Courier")
 struct CourierTests {
-    static func make(_ transport: RecordingMailTransport, clock: FakeClock, store: InMemoryUsherStore = InMemoryUsherStore(),
-                     configure: (inout CourierSettings) -> Void = { _ in }) -> (Courier, InMemoryUsherStore, MailService) {
+    static func make(
+        _ transport: RecordingMailTransport, clock: FakeClock, store: InMemoryUsherStore = InMemoryUsherStore(),
+        configure: (inout CourierSettings) -> Void = { _ in }
+    ) -> (Courier, InMemoryUsherStore, MailService) {
         var settings = CourierSettings()
         settings.backoffBase = 10
         settings.backoffMax = 1_000
@@ -44,9 +46,14 @@ struct CourierTests {
         #expect(full.backoff(afterAttempts: 4) == 80)
         #expect(full.backoff(afterAttempts: 40) == 1_000)  // capped
         let value = 0.0
-        let half = Courier(store: InMemoryUsherStore(), transport: RecordingMailTransport(), clock: clock, settings: {
-            var s = CourierSettings(); s.backoffBase = 10; s.backoffMax = 1_000; return s
-        }(), jitter: { value })
+        let half = Courier(
+            store: InMemoryUsherStore(), transport: RecordingMailTransport(), clock: clock,
+            settings: {
+                var s = CourierSettings()
+                s.backoffBase = 10
+                s.backoffMax = 1_000
+                return s
+            }(), jitter: { value })
         #expect(half.backoff(afterAttempts: 3) == 20)  // "equal jitter": never below half the full delay
     }
 
@@ -219,7 +226,10 @@ struct CourierTests {
         let clock: FakeClock
         let duration: TimeInterval
         let sent = Mutex<[String]>([])
-        init(clock: FakeClock, duration: TimeInterval) { self.clock = clock; self.duration = duration }
+        init(clock: FakeClock, duration: TimeInterval) {
+            self.clock = clock
+            self.duration = duration
+        }
         var name: String { "slow" }
         func send(_ email: OutboundEmail) async throws -> MailDeliveryReceipt {
             sent.withLock { $0.append(email.to) }

@@ -24,7 +24,8 @@ import UsherTesting
         let token = LinkFixture.token(in: message.html)
         let (user, redirect) = try await verification.confirm(token: token, ip: nil, userAgent: nil).get()
         #expect(user.emailVerified)
-        #expect(redirect?.hasPrefix(LinkFixture.allowedURL + "?success=true&message=") == true && redirect?.contains("&code=success&email=ada@example.com") == true)
+        #expect(
+            redirect?.hasPrefix(LinkFixture.allowedURL + "?success=true&message=") == true && redirect?.contains("&code=success&email=ada@example.com") == true)
         #expect(try await verification.confirm(token: token, ip: nil, userAgent: nil).map(\.user) == .failure(.used))
     }
 }

@@ -27,9 +27,10 @@ struct HeaderLineTests {
     }
 
     @Test func everyOutboxMessageCarriesSafeHeaders() {
-        let message = OutboxMessage.new(to: "ada@example.com", from: "Acme\r\nBcc: x@example.com <no-reply@example.com>",
-                                        replyTo: "Support\n<help@example.com>", subject: "Hello Ada\r\nBcc: victim@example.com",
-                                        html: "<p>line one\r\nline two</p>", purpose: "test", messageIDDomain: "example.com", now: Date())
+        let message = OutboxMessage.new(
+            to: "ada@example.com", from: "Acme\r\nBcc: x@example.com <no-reply@example.com>",
+            replyTo: "Support\n<help@example.com>", subject: "Hello Ada\r\nBcc: victim@example.com",
+            html: "<p>line one\r\nline two</p>", purpose: "test", messageIDDomain: "example.com", now: Date())
         #expect(message.subject == "Hello Ada Bcc: victim@example.com")
         #expect(message.from == "Acme Bcc: x@example.com <no-reply@example.com>")
         #expect(message.replyTo == "Support <help@example.com>")

@@ -19,17 +19,21 @@ struct LinkFixture {
         let mail = MailService(store: store, clock: clock, messageIDDomain: "usher.test", usesDevelopmentMailbox: true)
         links = LinkIssuer(store: store, clock: clock, templates: templates, mail: mail, publicURL: "https://usher.test", tenantName: "usher")
         redeemer = TicketRedeemer(store: store, clock: clock)
-        user = User(userID: "auth0|0001", connection: Connection.defaultDatabaseName, email: "ada@example.com", appMetadata: ["needsInvitation": true],
-                    createdAt: clock.now, updatedAt: clock.now)
-        client = Client(clientID: "app1", name: "App", secretHash: nil, allowedLogoutURLs: [Self.allowedURL], grantTypes: [], createdAt: clock.now,
-                        updatedAt: clock.now)
+        user = User(
+            userID: "auth0|0001", connection: Connection.defaultDatabaseName, email: "ada@example.com", appMetadata: ["needsInvitation": true],
+            createdAt: clock.now, updatedAt: clock.now)
+        client = Client(
+            clientID: "app1", name: "App", secretHash: nil, allowedLogoutURLs: [Self.allowedURL], grantTypes: [], createdAt: clock.now,
+            updatedAt: clock.now)
         try await store.insertUser(user)
         try await store.insertClient(client)
     }
 
     func template(_ name: String, resultURL: String?, enabled: Bool = true) async throws {
-        try await store.insertEmailTemplate(EmailTemplate(template: name, body: "<p>{{ url }}</p>", from: "a@example.com", subject: "s", resultURL: resultURL,
-                                                          enabled: enabled, updatedAt: clock.now))
+        try await store.insertEmailTemplate(
+            EmailTemplate(
+                template: name, body: "<p>{{ url }}</p>", from: "a@example.com", subject: "s", resultURL: resultURL,
+                enabled: enabled, updatedAt: clock.now))
     }
 
     func email(_ kind: TicketKind, template: String, client: Client? = nil) -> LinkEmail {
@@ -48,4 +52,3 @@ struct LinkFixture {
         try await store.listOutbox(status: nil, offset: 0, limit: 100).total
     }
 }
-

@@ -61,7 +61,9 @@ struct DeliberateFailure: Error {}
         let f = try await LinkFixture()
         try await f.template("verify_email", resultURL: nil, enabled: false)
         var batch = LinkEmailBatch()
-        #expect(try await f.links.prepare(f.email(.emailVerification, template: "verify_email"), batch: &batch) == .failure(.templateDisabled(template: "verify_email")))
+        #expect(
+            try await f.links.prepare(f.email(.emailVerification, template: "verify_email"), batch: &batch)
+                == .failure(.templateDisabled(template: "verify_email")))
         var noAddress = f.email(.passwordChange, template: "reset_email")
         noAddress.user.email = nil
         #expect(try await f.links.prepare(noAddress, batch: &batch) == .failure(.noEmailAddress))
@@ -79,8 +81,10 @@ struct DeliberateFailure: Error {}
 
     @Test func hidingTheInvitationRendersWithoutTheFlag() async throws {
         let f = try await LinkFixture()
-        try await f.store.insertEmailTemplate(EmailTemplate(template: "blocked_account", body: "{% if user.app_metadata.needsInvitation %}invite{% else %}blocked{% endif %} {{ user.source_ip }}",
-                                                            from: "a@example.com", subject: "s", updatedAt: f.clock.now))
+        try await f.store.insertEmailTemplate(
+            EmailTemplate(
+                template: "blocked_account", body: "{% if user.app_metadata.needsInvitation %}invite{% else %}blocked{% endif %} {{ user.source_ip }}",
+                from: "a@example.com", subject: "s", updatedAt: f.clock.now))
         var email = f.email(.passwordChange, template: "blocked_account")
         email.sourceIP = "203.0.113.9"
         email.hidesInvitation = true
@@ -89,4 +93,3 @@ struct DeliberateFailure: Error {}
         #expect(prepared.message?.html.contains("blocked 203.0.113.9") == true)
     }
 }
-

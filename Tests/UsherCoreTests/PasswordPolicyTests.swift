@@ -1,7 +1,7 @@
 import Testing
+import UsherJSON
 
 @testable import UsherCore
-import UsherJSON
 
 // MARK: helpers (file-private so they never clash with other test files in the target)
 
@@ -291,7 +291,9 @@ struct PasswordPolicyOptionTests {
             ("user_metadata", obj(("name", .string("JJ")), ("first", .string("Janet")), ("last", .string("Doe")))),
         ])
         let info = PasswordUserInfo(userJSON: json)
-        #expect(info == PasswordUserInfo(email: "jane@example.com", name: "Jane", username: "jdoe", metadataName: "JJ", metadataFirst: "Janet", metadataLast: "Doe"))
+        #expect(
+            info == PasswordUserInfo(email: "jane@example.com", name: "Jane", username: "jdoe", metadataName: "JJ", metadataFirst: "Janet", metadataLast: "Doe")
+        )
         #expect(info.blockedValues == ["Jane", "jdoe", "Janet", "Doe", "jane"])
     }
 
@@ -386,7 +388,10 @@ struct PasswordPolicyDescriptionTests {
             return
         }
         #expect(rules.count == 4)
-        #expect(rules[0] == .object(JSONObject([("code", .string("lengthAtLeast")), ("message", .string("At least %d characters in length")), ("format", .array([.int(12)]))])))
+        #expect(
+            rules[0]
+                == .object(
+                    JSONObject([("code", .string("lengthAtLeast")), ("message", .string("At least %d characters in length")), ("format", .array([.int(12)]))])))
         #expect(rules[1]["code"] == .string("containsAtLeast"))
         #expect(rules[1]["format"] == .array([.int(3), .int(4)]))
         guard case .array(let items)? = rules[1]["items"] else {

@@ -32,7 +32,9 @@ struct QueryParametersTests {
             #expect(error?.kind == .invalidInput && error?.errorCode == "invalid_query_string")
             #expect(error?.message.contains("'\(name)'") == true)
         }
-        #expect(refusal { _ = try query.integer("page", default: 0, range: 0...Int.max) }?.message == "Query validation error: 'page' must be an integer of at least 0")
+        #expect(
+            refusal { _ = try query.integer("page", default: 0, range: 0...Int.max) }?.message
+                == "Query validation error: 'page' must be an integer of at least 0")
     }
 
     @Test(arguments: extremes)

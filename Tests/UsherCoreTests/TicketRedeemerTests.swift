@@ -37,12 +37,16 @@ import UsherTesting
 
     @Test func theSuccessRedirectWithAndWithoutEmail() throws {
         let now = Date(timeIntervalSince1970: 0)
-        var ticket = Ticket(tokenHash: "h", kind: .emailVerification, userID: "u", clientID: nil, resultURL: "https://app.example.com/done#/route",
-                            includeEmailInRedirect: true, markEmailVerified: true, origin: "api", createdAt: now, expiresAt: now)
-        #expect(TicketRedeemer.successRedirect(for: ticket, email: "a+b@example.com", message: "Done.", extra: [("code", "success")])
-            == "https://app.example.com/done?success=true&message=Done.&code=success&email=a%2Bb@example.com#/route")
+        var ticket = Ticket(
+            tokenHash: "h", kind: .emailVerification, userID: "u", clientID: nil, resultURL: "https://app.example.com/done#/route",
+            includeEmailInRedirect: true, markEmailVerified: true, origin: "api", createdAt: now, expiresAt: now)
+        #expect(
+            TicketRedeemer.successRedirect(for: ticket, email: "a+b@example.com", message: "Done.", extra: [("code", "success")])
+                == "https://app.example.com/done?success=true&message=Done.&code=success&email=a%2Bb@example.com#/route")
         ticket.includeEmailInRedirect = false
-        #expect(TicketRedeemer.successRedirect(for: ticket, email: "a@example.com", message: "Done.") == "https://app.example.com/done?success=true&message=Done.#/route")
+        #expect(
+            TicketRedeemer.successRedirect(for: ticket, email: "a@example.com", message: "Done.")
+                == "https://app.example.com/done?success=true&message=Done.#/route")
         ticket.resultURL = nil
         #expect(TicketRedeemer.successRedirect(for: ticket, email: "a@example.com", message: "Done.") == nil)
     }

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import UsherJSON
 
 @testable import UsherCore
-import UsherJSON
 
 // MARK: helpers (file-private so they never clash with other test files in the target)
 

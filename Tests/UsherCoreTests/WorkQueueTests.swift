@@ -1,4 +1,5 @@
 import Testing
+
 @testable import UsherCore
 
 /// The bounded queue behind `/dbconnections/change_password`: first in, first out, never above capacity.

@@ -6,7 +6,7 @@ import UsherJSON
 /// JSON tests when its reader was replaced by UsherJSON's).
 @Suite struct JSONValueTests {
     static let samples: [JSONValue] = [
-        .null, true, false, 0, -1, 3.25, 1e21, 123456789012, "", "plain",
+        .null, true, false, 0, -1, 3.25, 1e21, 123_456_789_012, "", "plain",
         "quote \" backslash \\ slash / newline \n tab \t cr \r nul \u{0} bell \u{7} é 漢字 🙂",
         [], [1, "two", .null, [false]], [:],
         ["user": ["app_metadata": ["needsInvitation": true], "email": "ada@example.com"], "n": -0.5],

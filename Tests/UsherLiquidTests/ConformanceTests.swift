@@ -66,7 +66,9 @@ struct ConformanceTests {
         let results = LiquidConformanceSuite.run(subset)
         let valid = results.filter { !$0.testCase.isInvalidCase }
         let invalid = results.filter { $0.testCase.isInvalidCase }
-        print("Auth0 email subset: \(results.filter(\.passed).count)/\(results.count) (valid \(valid.filter(\.passed).count)/\(valid.count), error \(invalid.filter(\.passed).count)/\(invalid.count))")
+        print(
+            "Auth0 email subset: \(results.filter(\.passed).count)/\(results.count) (valid \(valid.filter(\.passed).count)/\(valid.count), error \(invalid.filter(\.passed).count)/\(invalid.count))"
+        )
         for r in results where !r.passed { Issue.record("Auth0 subset failure: \(Self.describe(r))") }
     }
 

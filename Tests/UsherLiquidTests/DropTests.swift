@@ -47,7 +47,10 @@ struct DropTests {
     @Test func lazyDropComputesEachPropertyOnce() throws {
         let calls = Atomic<Int>(0)
         let tenant = LiquidLazyDrop([
-            "friendly_name": { calls.add(1, ordering: .relaxed); return "Acme" },
+            "friendly_name": {
+                calls.add(1, ordering: .relaxed)
+                return "Acme"
+            },
             "support_email": { "help@acme.example" },
         ])
         let template = try LiquidTemplate.parse("{{ tenant.friendly_name }} {{ tenant.friendly_name }} {{ tenant.support_email }}")
@@ -55,10 +58,12 @@ struct DropTests {
         #expect(try template.render(["tenant": .drop(tenant)]) == "Acme Acme help@acme.example")
         #expect(calls.load(ordering: .relaxed) == 1)
         // Iteration and collection filters see the materialised hash.
-        #expect(TestSupport.render("{% for p in tenant %}{{ p[0] }};{% endfor %}{{ tenant | size }}", ["tenant": .drop(tenant)])
-            == "friendly_name;support_email;2")
-        #expect(TestSupport.render("{{ tenant | json }}", ["tenant": .drop(tenant)])
-            == #"{"friendly_name":"Acme","support_email":"help@acme.example"}"#)
+        #expect(
+            TestSupport.render("{% for p in tenant %}{{ p[0] }};{% endfor %}{{ tenant | size }}", ["tenant": .drop(tenant)])
+                == "friendly_name;support_email;2")
+        #expect(
+            TestSupport.render("{{ tenant | json }}", ["tenant": .drop(tenant)])
+                == #"{"friendly_name":"Acme","support_email":"help@acme.example"}"#)
     }
 
     @Test func fallbackDropResolvesGlobals() throws {

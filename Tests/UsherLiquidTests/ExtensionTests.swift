@@ -23,24 +23,28 @@ struct ExtensionTests {
 
     static var environment: LiquidEnvironment {
         var env = LiquidEnvironment()
-        env.register(filter: LiquidFilter("reverse_words", arity: 0...1) { input, args, _ in
-            let separator = args.positional.first?.description ?? " "
-            return .string(input.description.split(separator: " ").reversed().joined(separator: separator))
-        })
-        env.register(filter: LiquidFilter("mask", arity: 0...0) { input, args, _ in
-            let text = input.description
-            guard let at = text.firstIndex(of: "@") else { return input }
-            return .string(String(text.prefix(1)) + "***" + String(text[at...]))
-        })
-        env.register(tag: LiquidTag("shout") { parser throws(LiquidSyntaxError) in
-            let prefix = try parser.parseFilteredExpression()
-            let (body, _) = try parser.parseBody(endTag: "endshout")
-            return ShoutNode(prefix: prefix, body: body)
-        })
-        env.register(tag: LiquidTag("tenant_banner") { parser throws(LiquidSyntaxError) in
-            guard parser.markup.isEmpty else { throw parser.error("tenant_banner takes no arguments") }
-            return SlotLikeNode()
-        })
+        env.register(
+            filter: LiquidFilter("reverse_words", arity: 0...1) { input, args, _ in
+                let separator = args.positional.first?.description ?? " "
+                return .string(input.description.split(separator: " ").reversed().joined(separator: separator))
+            })
+        env.register(
+            filter: LiquidFilter("mask", arity: 0...0) { input, args, _ in
+                let text = input.description
+                guard let at = text.firstIndex(of: "@") else { return input }
+                return .string(String(text.prefix(1)) + "***" + String(text[at...]))
+            })
+        env.register(
+            tag: LiquidTag("shout") { parser throws(LiquidSyntaxError) in
+                let prefix = try parser.parseFilteredExpression()
+                let (body, _) = try parser.parseBody(endTag: "endshout")
+                return ShoutNode(prefix: prefix, body: body)
+            })
+        env.register(
+            tag: LiquidTag("tenant_banner") { parser throws(LiquidSyntaxError) in
+                guard parser.markup.isEmpty else { throw parser.error("tenant_banner takes no arguments") }
+                return SlotLikeNode()
+            })
         return env
     }
 
@@ -67,9 +71,12 @@ struct ExtensionTests {
 
     @Test func customBlockTag() {
         let env = Self.environment
-        let out = TestSupport.render("{% shout greeting | append: ': ' %}hello {{ name }}{% endshout %}!", ["greeting": "Hey", "name": "ana"], environment: env)
+        let out = TestSupport.render(
+            "{% shout greeting | append: ': ' %}hello {{ name }}{% endshout %}!", ["greeting": "Hey", "name": "ana"], environment: env)
         #expect(out == "Hey: HELLO ANA!")
-        #expect(TestSupport.render("{% shout 'x' %}unclosed", environment: env) == "SYNTAX: line 1, column 4: 'shout' tag was never closed; expected '{% endshout %}'")
+        #expect(
+            TestSupport.render("{% shout 'x' %}unclosed", environment: env)
+                == "SYNTAX: line 1, column 4: 'shout' tag was never closed; expected '{% endshout %}'")
         #expect(TestSupport.render("{% shout 'x' %}{% endshuot %}", environment: env).contains("did you mean 'endshout'?"))
     }
 

@@ -121,16 +121,23 @@ struct FuzzTests {
             case 0: out += "{{ \(expr(&rng)) }}"
             case 1: out += rng.pick(["text ", "\n", "  ", "é "])
             case 2: out += "{% assign \(rng.pick(["x", "y", "a"])) = \(expr(&rng)) %}"
-            case 3: out += "{% if \(condition(&rng)) %}\(structured(&rng, depth: depth + 1)){% elsif \(condition(&rng)) %}e{% else %}\(structured(&rng, depth: depth + 1)){% endif %}"
+            case 3:
+                out +=
+                    "{% if \(condition(&rng)) %}\(structured(&rng, depth: depth + 1)){% elsif \(condition(&rng)) %}e{% else %}\(structured(&rng, depth: depth + 1)){% endif %}"
             case 4:
                 let attrs = rng.chance(50) ? " limit: \(rng.pick(literals)) offset: \(rng.pick(literals + ["continue"]))" : ""
-                out += "{% for i in \(rng.pick(literals))\(rng.chance(20) ? " reversed" : "")\(attrs) %}{{ i }}\(structured(&rng, depth: depth + 1)){% if i == 2 %}{% \(rng.pick(["break", "continue"])) %}{% endif %}{% else %}none{% endfor %}"
+                out +=
+                    "{% for i in \(rng.pick(literals))\(rng.chance(20) ? " reversed" : "")\(attrs) %}{{ i }}\(structured(&rng, depth: depth + 1)){% if i == 2 %}{% \(rng.pick(["break", "continue"])) %}{% endif %}{% else %}none{% endfor %}"
             case 5: out += "{% capture x %}\(structured(&rng, depth: depth + 1)){% endcapture %}"
-            case 6: out += "{% case \(expr(&rng)) %}{% when \(rng.pick(literals)), \(rng.pick(literals)) %}w{% else %}\(structured(&rng, depth: depth + 1)){% endcase %}"
+            case 6:
+                out +=
+                    "{% case \(expr(&rng)) %}{% when \(rng.pick(literals)), \(rng.pick(literals)) %}w{% else %}\(structured(&rng, depth: depth + 1)){% endcase %}"
             case 7: out += "{% tablerow i in \(rng.pick(literals)) cols: \(rng.pick(literals)) limit: \(rng.pick(literals)) %}{{ i }}{% endtablerow %}"
             case 8: out += "{% cycle \(rng.pick(literals)), \(rng.pick(literals)) %}{% \(rng.pick(["increment", "decrement"])) c %}"
             case 9: out += "{% unless \(condition(&rng)) %}\(structured(&rng, depth: depth + 1)){% endunless %}"
-            case 10: out += "{% \(rng.pick(["include", "render"])) '\(rng.pick(["self", "product-hero", "product-args", "nope"]))' with \(rng.pick(literals)), foo: \(rng.pick(literals)) %}"
+            case 10:
+                out +=
+                    "{% \(rng.pick(["include", "render"])) '\(rng.pick(["self", "product-hero", "product-args", "nope"]))' with \(rng.pick(literals)), foo: \(rng.pick(literals)) %}"
             case 11: out += "{%- liquid\n  assign x = \(expr(&rng))\n  echo x\n-%}"
             case 12: out += "{% ifchanged %}\(structured(&rng, depth: depth + 1)){% endifchanged %}{% raw %}{{ raw }}{% endraw %}"
             default: out += "{% echo \(expr(&rng)) %}"
@@ -200,7 +207,9 @@ struct FuzzTests {
                 Issue.record("iteration \(i) (seed \(seed)) took \(elapsed): \(source.debugDescription)")
             }
         }
-        print("fuzz: \(iterations) templates (seed \(seed)), \(parsed) parsed, \(rendered) rendered without error, slowest \(slowest), total \(clock.now - start)")
+        print(
+            "fuzz: \(iterations) templates (seed \(seed)), \(parsed) parsed, \(rendered) rendered without error, slowest \(slowest), total \(clock.now - start)"
+        )
         #expect(parsed > 0)
     }
 }

@@ -26,8 +26,9 @@ struct PageTests {
         // Filters produce plain strings again, so their output is escaped.
         #expect(TestSupport.render("{{ html | upcase }}", data, environment: env) == "&lt;I&gt;OK&lt;/I&gt;")
         // Captured template output is already escaped and is not escaped twice.
-        #expect(TestSupport.render("{% capture c %}<p>{{ name }}</p>{% endcapture %}{{ c }}", data, environment: env)
-            == "<p>&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;</p>")
+        #expect(
+            TestSupport.render("{% capture c %}<p>{{ name }}</p>{% endcapture %}{{ c }}", data, environment: env)
+                == "<p>&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;</p>")
         // Template text and raw blocks are the author's HTML.
         #expect(TestSupport.render("<a>{% raw %}<{{x}}>{% endraw %}", data, environment: env) == "<a><{{x}}>")
     }
@@ -49,7 +50,8 @@ struct PageTests {
     static var layoutEnvironment: LiquidEnvironment {
         var env = LiquidEnvironment()
         env.templateSource = LiquidInMemoryTemplateSource([
-            "base": "<title>{% block title %}Default title{% endblock %}</title><main>{% block %}{% endblock %}</main><footer>{% block footer %}© {{ company }}{% endblock %}</footer>",
+            "base":
+                "<title>{% block title %}Default title{% endblock %}</title><main>{% block %}{% endblock %}</main><footer>{% block footer %}© {{ company }}{% endblock %}</footer>",
             "outer": "[{% block %}{% endblock %}]",
         ])
         return env
@@ -59,15 +61,17 @@ struct PageTests {
         let child = """
             {% layout 'base', company: 'Acme' %}{% block title %}Welcome {{ name }}{% endblock %}Hello {{ name }}!
             """
-        #expect(TestSupport.render(child, ["name": "Ana"], environment: Self.layoutEnvironment)
-            == "<title>Welcome Ana</title><main>Hello Ana!</main><footer>© Acme</footer>")
+        #expect(
+            TestSupport.render(child, ["name": "Ana"], environment: Self.layoutEnvironment)
+                == "<title>Welcome Ana</title><main>Hello Ana!</main><footer>© Acme</footer>")
     }
 
     @Test func layoutNoneAndMissingLayouts() {
         #expect(TestSupport.render("{% layout none %}plain {{ 1 }}", environment: Self.layoutEnvironment) == "plain 1")
         #expect(TestSupport.render("{% layout 'nope' %}x", environment: Self.layoutEnvironment) == "RENDER: line 1: layout: template 'nope' not found")
-        #expect(TestSupport.render("{% if x %}{% layout 'base' %}{% endif %}", environment: Self.layoutEnvironment)
-            == "SYNTAX: line 1, column 14: layout must be used at the top level of a template, not inside a block")
+        #expect(
+            TestSupport.render("{% if x %}{% layout 'base' %}{% endif %}", environment: Self.layoutEnvironment)
+                == "SYNTAX: line 1, column 14: layout must be used at the top level of a template, not inside a block")
         #expect(TestSupport.render("{% block a %}shown without a layout{% endblock %}") == "shown without a layout")
     }
 

@@ -187,7 +187,8 @@ import Testing
     }
 
     @Test func quotedPrintableKeepsLinesShortAndDecodesExactly() throws {
-        let body = "Line with trailing space \nTab\tend\t\n" + String(repeating: "é", count: 100) + "\n"
+        let body =
+            "Line with trailing space \nTab\tend\t\n" + String(repeating: "é", count: 100) + "\n"
             + String(repeating: "a=b ", count: 60) + "\n.starts with a dot\nFrom the start\n\u{0}nul"
         var out: [UInt8] = []
         BodyEncoding.quotedPrintable(Array(body.utf8), into: &out)
@@ -340,7 +341,14 @@ enum RFC2047 {
             var out = ""
             var escaped = false
             for ch in value.dropFirst().dropLast() {
-                if escaped { out.append(ch); escaped = false } else if ch == "\\" { escaped = true } else { out.append(ch) }
+                if escaped {
+                    out.append(ch)
+                    escaped = false
+                } else if ch == "\\" {
+                    escaped = true
+                } else {
+                    out.append(ch)
+                }
             }
             return out
         }

@@ -38,7 +38,9 @@ import Testing
 
     @Test func parsesIPv6AndOptions() throws {
         let c = try SMTPConfiguration(
-            url: "smtp://[::1]:2525?tls=off&auth=login&allow_insecure_auth=true&helo=client.example&pool=8&max_messages_per_connection=50&timeout=5&connect_timeout=2&data_timeout=60&idle_timeout=10")
+            url:
+                "smtp://[::1]:2525?tls=off&auth=login&allow_insecure_auth=true&helo=client.example&pool=8&max_messages_per_connection=50&timeout=5&connect_timeout=2&data_timeout=60&idle_timeout=10"
+        )
         #expect(c.host == "::1")
         #expect(c.port == 2525)
         #expect(c.authMechanism == .login)

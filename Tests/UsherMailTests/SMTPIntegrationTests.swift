@@ -380,7 +380,8 @@ private func makeClient(_ configuration: SMTPConfiguration) throws -> SMTPClient
     @Test func invalidMessageIsPermanentAndNeedsNoConnection() async throws {
         let client = try makeClient(SMTPConfiguration(host: "127.0.0.1", port: try Self.closedPort(), tls: .off))
         do {
-            _ = try await client.send(MailMessage(from: address("a@usher.example"), to: [address("b@example.com")], subject: "a\r\nBcc: x@evil.test", text: "y"))
+            _ = try await client.send(
+                MailMessage(from: address("a@usher.example"), to: [address("b@example.com")], subject: "a\r\nBcc: x@evil.test", text: "y"))
             Issue.record("expected an invalid message")
         } catch {
             #expect(error.kind == .invalidMessage)

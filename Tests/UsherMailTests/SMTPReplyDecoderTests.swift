@@ -25,11 +25,13 @@ final class ReplyCollector: ChannelInboundHandler {
 
     @Test func decodesSingleAndMultiLineReplies() throws {
         let (channel, collector) = try makeChannel()
-        try channel.writeInbound(ByteBuffer(string: "220 mail.example.com ESMTP ready\r\n250-mail.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"))
-        #expect(collector.replies == [
-            SMTPReply(code: 220, lines: ["mail.example.com ESMTP ready"]),
-            SMTPReply(code: 250, lines: ["mail.example.com", "PIPELINING", "SIZE 10240000", "8BITMIME"]),
-        ])
+        try channel.writeInbound(
+            ByteBuffer(string: "220 mail.example.com ESMTP ready\r\n250-mail.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"))
+        #expect(
+            collector.replies == [
+                SMTPReply(code: 220, lines: ["mail.example.com ESMTP ready"]),
+                SMTPReply(code: 250, lines: ["mail.example.com", "PIPELINING", "SIZE 10240000", "8BITMIME"]),
+            ])
         let caps = SMTPCapabilities(ehloReply: collector.replies[1])
         #expect(caps.pipelining && caps.eightBitMIME && !caps.startTLS)
         #expect(caps.maximumMessageSize == 10_240_000)

@@ -15,8 +15,9 @@ struct ActionStorageConformanceTests {
     }
 
     func binding(_ action: Action, trigger: String = "post-login", name: String? = nil, secrets: [ActionSecret] = []) -> TriggerBinding {
-        TriggerBinding(id: UUID().uuidString.lowercased(), triggerID: trigger, actionID: action.id, displayName: name ?? action.name, secrets: secrets,
-                       createdAt: epoch, updatedAt: epoch.addingTimeInterval(1))
+        TriggerBinding(
+            id: UUID().uuidString.lowercased(), triggerID: trigger, actionID: action.id, displayName: name ?? action.name, secrets: secrets,
+            createdAt: epoch, updatedAt: epoch.addingTimeInterval(1))
     }
 
     @Test(arguments: StoreKind.available)
@@ -106,7 +107,9 @@ struct ActionStorageConformanceTests {
     @Test(arguments: StoreKind.available)
     func bindingsReplaceKeepOrderAndJoinDeployedVersions(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            let a = sampleAction("a"), b = sampleAction("b"), c = sampleAction("c")
+            let a = sampleAction("a")
+            let b = sampleAction("b")
+            let c = sampleAction("c")
             for action in [a, b, c] { try await store.insertAction(action) }
             _ = try await store.deployAction(id: a.id, versionID: "va", at: epoch)
             _ = try await store.deployAction(id: b.id, versionID: "vb", at: epoch)
@@ -135,7 +138,8 @@ struct ActionStorageConformanceTests {
     @Test(arguments: StoreKind.available)
     func deletingAnActionRemovesItsVersionsAndBindings(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            let keep = sampleAction("keep"), drop = sampleAction("drop")
+            let keep = sampleAction("keep")
+            let drop = sampleAction("drop")
             for action in [keep, drop] {
                 try await store.insertAction(action)
                 _ = try await store.deployAction(id: action.id, versionID: "v-\(action.name)", at: epoch)

@@ -1,15 +1,16 @@
 import Foundation
 import Testing
 import UsherCore
+import UsherJSON
 import UsherStorage
 import UsherTesting
-import UsherJSON
 
 @Suite("Storage conformance: templates, tickets, logs, tenant settings")
 struct InvitationStorageConformanceTests {
     func ticket(_ hash: String, user: String = "auth0|1", expires: TimeInterval = 3_600, kind: TicketKind = .passwordChange) -> Ticket {
-        Ticket(tokenHash: hash, kind: kind, userID: user, clientID: "client-1", resultURL: "https://app.example.com/done?x=1", includeEmailInRedirect: false,
-               markEmailVerified: true, origin: "email", createdAt: epoch, expiresAt: epoch.addingTimeInterval(expires))
+        Ticket(
+            tokenHash: hash, kind: kind, userID: user, clientID: "client-1", resultURL: "https://app.example.com/done?x=1", includeEmailInRedirect: false,
+            markEmailVerified: true, origin: "email", createdAt: epoch, expiresAt: epoch.addingTimeInterval(expires))
     }
 
     @Test(arguments: StoreKind.available)
@@ -69,9 +70,10 @@ struct InvitationStorageConformanceTests {
             try await store.insertTicket(ticket("old-verify", kind: .emailVerification))
             try await store.insertTicket(ticket("bystander", user: "auth0|3"))
             let now = epoch.addingTimeInterval(5)
-            try await store.issueTickets([
-                ticket("batch-1a"), ticket("batch-2", user: "auth0|2"), ticket("batch-1b"), ticket("batch-verify", kind: .emailVerification),
-            ], now: now)
+            try await store.issueTickets(
+                [
+                    ticket("batch-1a"), ticket("batch-2", user: "auth0|2"), ticket("batch-1b"), ticket("batch-verify", kind: .emailVerification),
+                ], now: now)
             let later = epoch.addingTimeInterval(6)
             func problem(_ hash: String) async throws -> TicketProblem? {
                 try #require(try await store.ticket(tokenHash: hash)).problem(at: later)
@@ -94,9 +96,10 @@ struct InvitationStorageConformanceTests {
     @Test(arguments: StoreKind.available)
     func emailTemplatesRoundTripAndConflict(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            var template = EmailTemplate(template: "reset_email", body: "<p>{{ url }}</p>", from: "Ana <ana@example.com>", subject: "Hi",
-                                         resultURL: "https://app.example.com/x", urlLifetimeInSeconds: 600, includeEmailInRedirect: false, enabled: true,
-                                         updatedAt: epoch)
+            var template = EmailTemplate(
+                template: "reset_email", body: "<p>{{ url }}</p>", from: "Ana <ana@example.com>", subject: "Hi",
+                resultURL: "https://app.example.com/x", urlLifetimeInSeconds: 600, includeEmailInRedirect: false, enabled: true,
+                updatedAt: epoch)
             #expect(try await store.emailTemplate(name: "reset_email") == nil)
             try await store.insertEmailTemplate(template)
             #expect(try await store.emailTemplate(name: "reset_email") == template)
@@ -118,9 +121,11 @@ struct InvitationStorageConformanceTests {
             var events: [LogEvent] = []
             for i in 0..<12 {
                 let date = epoch.addingTimeInterval(Double(i))
-                events.append(LogEvent(logID: LogEvent.generateID(now: date), date: date, type: i % 3 == 0 ? .successChangePassword : .failedChangePasswordRequest,
-                                       description: "event \(i)", ip: "198.51.100.\(i)", userID: i % 2 == 0 ? "auth0|even" : "auth0|odd",
-                                       userName: "u\(i)@example.com", connection: "db", details: ["n": .int(Int64(i))]))
+                events.append(
+                    LogEvent(
+                        logID: LogEvent.generateID(now: date), date: date, type: i % 3 == 0 ? .successChangePassword : .failedChangePasswordRequest,
+                        description: "event \(i)", ip: "198.51.100.\(i)", userID: i % 2 == 0 ? "auth0|even" : "auth0|odd",
+                        userName: "u\(i)@example.com", connection: "db", details: ["n": .int(Int64(i))]))
             }
             try await store.insertLogs(events)
             let all = try await store.logs(LogQuery(limit: 100))

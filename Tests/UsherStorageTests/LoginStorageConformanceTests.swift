@@ -11,20 +11,23 @@ import UsherTesting
 @Suite("Storage conformance: sessions, codes, refresh tokens, login failures")
 struct LoginStorageConformanceTests {
     func session(_ hash: String, user: String = "auth0|1") -> LoginSession {
-        LoginSession(idHash: hash, userID: user, createdAt: epoch, lastSeenAt: epoch, expiresAt: epoch.addingTimeInterval(604_800),
-                     ip: "203.0.113.7", userAgent: "Test/1.0")
+        LoginSession(
+            idHash: hash, userID: user, createdAt: epoch, lastSeenAt: epoch, expiresAt: epoch.addingTimeInterval(604_800),
+            ip: "203.0.113.7", userAgent: "Test/1.0")
     }
 
     func code(_ hash: String, expires: TimeInterval = 60) -> AuthorizationCode {
-        AuthorizationCode(codeHash: hash, clientID: "client-1", userID: "auth0|1", redirectURI: "https://app.example.com/callback", scope: "openid email",
-                          audience: "https://api.example.com", nonce: "n-0S6", codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-                          codeChallengeMethod: "S256", idTokenClaims: ["https://example.com/roles": ["admin"]], accessTokenClaims: ["tier": "gold"],
-                          createdAt: epoch, expiresAt: epoch.addingTimeInterval(expires))
+        AuthorizationCode(
+            codeHash: hash, clientID: "client-1", userID: "auth0|1", redirectURI: "https://app.example.com/callback", scope: "openid email",
+            audience: "https://api.example.com", nonce: "n-0S6", codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            codeChallengeMethod: "S256", idTokenClaims: ["https://example.com/roles": ["admin"]], accessTokenClaims: ["tier": "gold"],
+            createdAt: epoch, expiresAt: epoch.addingTimeInterval(expires))
     }
 
     func refresh(_ hash: String, family: String = "fam-1", user: String = "auth0|1", code: String? = "code-1") -> RefreshTokenRecord {
-        RefreshTokenRecord(tokenHash: hash, familyID: family, clientID: "client-1", userID: user, scope: "openid offline_access",
-                           audience: nil, codeHash: code, createdAt: epoch, expiresAt: epoch.addingTimeInterval(2_592_000))
+        RefreshTokenRecord(
+            tokenHash: hash, familyID: family, clientID: "client-1", userID: user, scope: "openid offline_access",
+            audience: nil, codeHash: code, createdAt: epoch, expiresAt: epoch.addingTimeInterval(2_592_000))
     }
 
     @Test(arguments: StoreKind.available)

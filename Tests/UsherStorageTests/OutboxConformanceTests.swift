@@ -96,7 +96,8 @@ struct OutboxConformanceTests {
             let now = Self.t0.addingTimeInterval(50)
             let claimed = try await store.claimOutbox(worker: "w1", now: now, leaseUntil: now.addingTimeInterval(60), limit: 10)
             #expect(claimed.map(\.id) == ["msg_0001", "msg_0002"])
-            #expect(claimed.allSatisfy { $0.status == .sending && $0.attempts == 1 && $0.leaseOwner == "w1" && $0.leaseExpiresAt == now.addingTimeInterval(60) })
+            #expect(
+                claimed.allSatisfy { $0.status == .sending && $0.attempts == 1 && $0.leaseOwner == "w1" && $0.leaseExpiresAt == now.addingTimeInterval(60) })
             #expect(try await store.claimOutbox(worker: "w2", now: now, leaseUntil: now.addingTimeInterval(60), limit: 10).isEmpty)
             #expect(try await store.claimOutbox(worker: "w2", now: now, leaseUntil: now, limit: 0).isEmpty)
 
@@ -114,14 +115,18 @@ struct OutboxConformanceTests {
             try await store.enqueueOutbox(Self.message(1))
             let now = Self.t0
             _ = try await store.claimOutbox(worker: "w", now: now, leaseUntil: now.addingTimeInterval(60), limit: 1)
-            #expect(try await store.markOutboxFailed(id: "msg_0001", worker: "w", error: "451 try later", nextAttemptAt: now.addingTimeInterval(30), countAttempt: true))
+            #expect(
+                try await store.markOutboxFailed(
+                    id: "msg_0001", worker: "w", error: "451 try later", nextAttemptAt: now.addingTimeInterval(30), countAttempt: true))
             let failed = try #require(try await store.outboxMessage(id: "msg_0001"))
             #expect(failed.status == .failed && failed.lastError == "451 try later" && failed.attempts == 1 && failed.leaseOwner == nil)
             #expect(try await store.claimOutbox(worker: "w", now: now.addingTimeInterval(29), leaseUntil: now.addingTimeInterval(90), limit: 5).isEmpty)
             let again = try await store.claimOutbox(worker: "w", now: now.addingTimeInterval(30), leaseUntil: now.addingTimeInterval(90), limit: 5)
             #expect(again.map(\.attempts) == [2])
             // The transport was unusable: the attempt is given back.
-            #expect(try await store.markOutboxFailed(id: "msg_0001", worker: "w", error: "535 auth", nextAttemptAt: now.addingTimeInterval(60), countAttempt: false))
+            #expect(
+                try await store.markOutboxFailed(id: "msg_0001", worker: "w", error: "535 auth", nextAttemptAt: now.addingTimeInterval(60), countAttempt: false)
+            )
             #expect(try await store.outboxMessage(id: "msg_0001")?.attempts == 1)
         }
     }
@@ -178,7 +183,8 @@ struct OutboxConformanceTests {
             #expect(sent.status == .sent && sent.sentAt == now && sent.leaseOwner == nil && sent.leaseExpiresAt == nil)
             #expect(try await store.outboxMessage(id: "msg_0003")?.status == .sending)
             // Marks only.
-            let third = try await store.markOutboxSentAndClaim(sent: ["msg_0002", "msg_0004"], sentAt: now, worker: "w1", now: now, leaseUntil: lease, limit: 0)
+            let third = try await store.markOutboxSentAndClaim(
+                sent: ["msg_0002", "msg_0004"], sentAt: now, worker: "w1", now: now, leaseUntil: lease, limit: 0)
             #expect(third.sent == ["msg_0002", "msg_0004"] && third.claimed.isEmpty)
             #expect(try await store.markOutboxSent(ids: ["msg_0002", "msg_0005"], worker: "w1", at: now) == ["msg_0005"])
             #expect(try await store.listOutbox(status: .sent, offset: 0, limit: 10).total == 5)
@@ -258,9 +264,10 @@ struct OutboxConformanceTests {
     func developmentMailbox(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
             for n in 0..<3 {
-                try await store.insertDevMail(DevMailboxMessage(
-                    id: "dev_\(n)", outboxID: n == 0 ? nil : "msg_\(n)", to: "a\(n)@example.com", from: "f@example.com", replyTo: nil,
-                    subject: "S\(n)", html: "<b>\(n)</b>", text: nil, messageID: "<\(n)@x>", receivedAt: Self.t0.addingTimeInterval(Double(n))))
+                try await store.insertDevMail(
+                    DevMailboxMessage(
+                        id: "dev_\(n)", outboxID: n == 0 ? nil : "msg_\(n)", to: "a\(n)@example.com", from: "f@example.com", replyTo: nil,
+                        subject: "S\(n)", html: "<b>\(n)</b>", text: nil, messageID: "<\(n)@x>", receivedAt: Self.t0.addingTimeInterval(Double(n))))
             }
             #expect(try await store.devMails(limit: 2).map(\.id) == ["dev_2", "dev_1"])
             #expect(try await store.devMail(id: "dev_0")?.outboxID == nil)
@@ -304,12 +311,16 @@ struct OutboxConformanceTests {
             let noText = Self.message(9, at: 1)
             for m in [old, noText] {
                 try await db.insert(into: "outbox")
-                    .columns("id", "recipient", "sender", "reply_to", "subject", "html", "text_body", "message_id", "purpose", "status",
-                             "attempts", "last_error", "next_attempt_at", "lease_owner", "lease_expires_at", "created_at", "sent_at")
-                    .values(SQLBind(m.id), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject), SQLBind(m.html),
-                            SQLBind(m.text), SQLBind(m.messageID), SQLBind(m.purpose), SQLBind(m.status.rawValue), SQLBind(Int64(0)),
-                            SQLBind(String?.none), SQLBind(Timestamp.milliseconds(m.nextAttemptAt)), SQLBind(String?.none),
-                            SQLBind(Int64?.none), SQLBind(Timestamp.milliseconds(m.createdAt)), SQLBind(Int64?.none))
+                    .columns(
+                        "id", "recipient", "sender", "reply_to", "subject", "html", "text_body", "message_id", "purpose", "status",
+                        "attempts", "last_error", "next_attempt_at", "lease_owner", "lease_expires_at", "created_at", "sent_at"
+                    )
+                    .values(
+                        SQLBind(m.id), SQLBind(m.to), SQLBind(m.from), SQLBind(m.replyTo), SQLBind(m.subject), SQLBind(m.html),
+                        SQLBind(m.text), SQLBind(m.messageID), SQLBind(m.purpose), SQLBind(m.status.rawValue), SQLBind(Int64(0)),
+                        SQLBind(String?.none), SQLBind(Timestamp.milliseconds(m.nextAttemptAt)), SQLBind(String?.none),
+                        SQLBind(Int64?.none), SQLBind(Timestamp.milliseconds(m.createdAt)), SQLBind(Int64?.none)
+                    )
                     .run()
             }
             #expect(try await Migrator.migrate(db, logger: logger).contains(6))
@@ -317,7 +328,8 @@ struct OutboxConformanceTests {
             #expect(try await store.outboxMessage(id: old.id) == old)
             #expect(try await store.outboxMessage(id: noText.id) == noText)
             let now = Self.t0.addingTimeInterval(5)
-            #expect(try await store.claimOutbox(worker: "w", now: now, leaseUntil: now.addingTimeInterval(60), limit: 5).map(\.html) == [old.html, noText.html])
+            #expect(
+                try await store.claimOutbox(worker: "w", now: now, leaseUntil: now.addingTimeInterval(60), limit: 5).map(\.html) == [old.html, noText.html])
         }
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import SQLKit
 import Testing
 import UsherCore
+
 @testable import UsherStorage
 
 /// The synchronous SQLite reader: it must answer what the pool would, see every committed write at once, never
@@ -112,10 +113,13 @@ struct SQLiteReaderTests {
             secrets: [ActionSecret(name: "KEY", value: "v", updatedAt: at)], createdAt: at, updatedAt: at)
         try await store.insertAction(action)
         _ = try await store.deployAction(id: action.id, versionID: "ver-1", at: at)
-        try await store.replaceTriggerBindings(triggerID: "post-login", with: [
-            TriggerBinding(id: "bind-1", triggerID: "post-login", actionID: action.id, displayName: "Clear", secrets: [],
-                           createdAt: at, updatedAt: at),
-        ])
+        try await store.replaceTriggerBindings(
+            triggerID: "post-login",
+            with: [
+                TriggerBinding(
+                    id: "bind-1", triggerID: "post-login", actionID: action.id, displayName: "Clear", secrets: [],
+                    createdAt: at, updatedAt: at)
+            ])
         return action
     }
 

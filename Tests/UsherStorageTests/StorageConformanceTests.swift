@@ -3,9 +3,9 @@ import Logging
 import SQLKit
 import Testing
 import UsherCore
+import UsherJSON
 import UsherStorage
 import UsherTesting
-import UsherJSON
 
 /// The storage conformance suite: the same checks against every `UsherStore` implementation.
 ///
@@ -202,10 +202,12 @@ struct StorageConformanceTests {
     @Test(arguments: StoreKind.available)
     func connectionsAndKeys(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            var connection = Connection(id: "con_1234567890abcdef", name: Connection.defaultDatabaseName, options: Connection.defaultOptions, enabledClients: ["a"], createdAt: epoch)
+            var connection = Connection(
+                id: "con_1234567890abcdef", name: Connection.defaultDatabaseName, options: Connection.defaultOptions, enabledClients: ["a"], createdAt: epoch)
             try await store.insertConnection(connection)
             await #expect(throws: UsherError.self) {
-                try await store.insertConnection(Connection(id: "con_other", name: Connection.defaultDatabaseName, options: [:], enabledClients: [], createdAt: epoch))
+                try await store.insertConnection(
+                    Connection(id: "con_other", name: Connection.defaultDatabaseName, options: [:], enabledClients: [], createdAt: epoch))
             }
             connection.options["disable_signup"] = true
             try await store.updateConnection(connection)

@@ -72,9 +72,11 @@ public struct Action: Sendable, Hashable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: String, name: String, supportedTriggers: [ActionTrigger], code: String = "", dependencies: [ActionDependency] = [],
-                runtime: String = Action.defaultRuntime, secrets: [ActionSecret] = [], deployedVersionID: String? = nil,
-                allChangesDeployed: Bool = false, createdAt: Date, updatedAt: Date) {
+    public init(
+        id: String, name: String, supportedTriggers: [ActionTrigger], code: String = "", dependencies: [ActionDependency] = [],
+        runtime: String = Action.defaultRuntime, secrets: [ActionSecret] = [], deployedVersionID: String? = nil,
+        allChangesDeployed: Bool = false, createdAt: Date, updatedAt: Date
+    ) {
         self.id = id
         self.name = name
         self.supportedTriggers = supportedTriggers
@@ -131,8 +133,10 @@ public struct ActionVersion: Sendable, Hashable {
     public var supportedTriggers: [ActionTrigger]
     public var createdAt: Date
 
-    public init(id: String, actionID: String, number: Int, code: String, dependencies: [ActionDependency], runtime: String,
-                secrets: [ActionSecret], supportedTriggers: [ActionTrigger], createdAt: Date) {
+    public init(
+        id: String, actionID: String, number: Int, code: String, dependencies: [ActionDependency], runtime: String,
+        secrets: [ActionSecret], supportedTriggers: [ActionTrigger], createdAt: Date
+    ) {
         self.id = id
         self.actionID = actionID
         self.number = number
@@ -173,8 +177,10 @@ public struct TriggerBinding: Sendable, Hashable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: String, triggerID: String, actionID: String, displayName: String, secrets: [ActionSecret] = [], createdAt: Date,
-                updatedAt: Date) {
+    public init(
+        id: String, triggerID: String, actionID: String, displayName: String, secrets: [ActionSecret] = [], createdAt: Date,
+        updatedAt: Date
+    ) {
         self.id = id
         self.triggerID = triggerID
         self.actionID = actionID

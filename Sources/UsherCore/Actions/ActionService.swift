@@ -317,7 +317,8 @@ public struct ActionService: Sendable {
             let version = try reader.string("version", minLength: 1).value ?? ActionTrigger.defaultPostLoginVersion
             guard ActionTrigger.postLoginVersions.contains(version) else {
                 throw .invalidBody(
-                    "'Version \(version) of post-login is not supported (supported: \(ActionTrigger.postLoginVersions.joined(separator: ", ")))' on property supported_triggers[].version.")
+                    "'Version \(version) of post-login is not supported (supported: \(ActionTrigger.postLoginVersions.joined(separator: ", ")))' on property supported_triggers[].version."
+                )
             }
             if triggers.contains(where: { $0.id == id }) { throw .invalidBody("'Trigger \(id) is listed more than once' on property supported_triggers.") }
             triggers.append(ActionTrigger(id: id, version: version))

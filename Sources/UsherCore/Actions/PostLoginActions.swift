@@ -45,9 +45,11 @@ public struct PostLoginOutcome: Sendable, Equatable {
     /// Time spent per Action, microseconds, in order.
     public var durations: [(action: String, microseconds: Int)]
 
-    public init(appMetadataChanges: JSONObject = [:], userMetadataChanges: JSONObject = [:], idTokenClaims: JSONObject = [:],
-                accessTokenClaims: JSONObject = [:], denied: (action: String, reason: String)? = nil, failure: String? = nil,
-                console: [ActionConsoleLine] = [], durations: [(action: String, microseconds: Int)] = []) {
+    public init(
+        appMetadataChanges: JSONObject = [:], userMetadataChanges: JSONObject = [:], idTokenClaims: JSONObject = [:],
+        accessTokenClaims: JSONObject = [:], denied: (action: String, reason: String)? = nil, failure: String? = nil,
+        console: [ActionConsoleLine] = [], durations: [(action: String, microseconds: Int)] = []
+    ) {
         self.appMetadataChanges = appMetadataChanges
         self.userMetadataChanges = userMetadataChanges
         self.idTokenClaims = idTokenClaims

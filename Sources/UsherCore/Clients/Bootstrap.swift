@@ -18,8 +18,10 @@ public enum Bootstrap {
     public typealias Store = any ClientStore & ConnectionStore
 
     /// Idempotent; safe to run on every start of every instance.
-    public static func run(store: Store, clock: any UsherClock, managementAudience: String,
-                           clientID: String?, clientSecret: String?) async throws -> Outcome {
+    public static func run(
+        store: Store, clock: any UsherClock, managementAudience: String,
+        clientID: String?, clientSecret: String?
+    ) async throws -> Outcome {
         let now = clock.now
         if try await store.connection(name: Connection.defaultDatabaseName) == nil {
             let connection = Connection(

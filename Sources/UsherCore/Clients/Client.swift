@@ -100,7 +100,9 @@ public struct ClientGrant: Sendable, Equatable {
     public static func generateID() -> String { "cgr_" + SecureRandom.alphanumeric(16) }
 
     public var managementJSON: JSONObject {
-        ["id": .string(id), "client_id": .string(clientID), "audience": .string(audience),
-         "scope": .array(scope.map(JSONValue.string))]
+        [
+            "id": .string(id), "client_id": .string(clientID), "audience": .string(audience),
+            "scope": .array(scope.map(JSONValue.string)),
+        ]
     }
 }

@@ -35,7 +35,8 @@ public struct ClientService: Sendable {
         var client = Client(clientID: Client.generateID(), name: name, secretHash: nil, grantTypes: [], createdAt: now, updatedAt: now)
         try apply(input, to: &client)
         if !input.has("grant_types") {
-            client.grantTypes = client.appType == "non_interactive"
+            client.grantTypes =
+                client.appType == "non_interactive"
                 ? ["client_credentials"] : ["authorization_code", "implicit", "refresh_token", "client_credentials"]
         }
         if !input.has("token_endpoint_auth_method") {

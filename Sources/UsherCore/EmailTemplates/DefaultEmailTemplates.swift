@@ -49,7 +49,8 @@ public enum DefaultEmailTemplates {
         subject: """
             {% if user.app_metadata.needsInvitation %}You're invited to \(sender){% else %}Reset your \(sender) password{% endif %}
             """,
-        html: page("""
+        html: page(
+            """
             {% if user.app_metadata.needsInvitation %}
             <h1 style="font-size:22px">You're invited to {% if application.name %}{{ application.name | escape }}{% else %}\(sender){% endif %}</h1>
             <p>Hello{% if user.name %} {{ user.name | escape }}{% endif %},</p>
@@ -85,7 +86,8 @@ public enum DefaultEmailTemplates {
 
     public static let verify = Content(
         subject: "Verify your email address",
-        html: page("""
+        html: page(
+            """
             <h1 style="font-size:22px">Verify your email address</h1>
             <p>Hello{% if user.name %} {{ user.name | escape }}{% endif %}, please confirm that {{ user.email | escape }} is your address.</p>
             \(button("{{ url }}", "Verify email"))
@@ -100,7 +102,8 @@ public enum DefaultEmailTemplates {
 
     public static let welcome = Content(
         subject: "Welcome to {% if application.name %}{{ application.name }}{% else %}\(sender){% endif %}",
-        html: page("""
+        html: page(
+            """
             <h1 style="font-size:22px">Welcome{% if user.name %}, {{ user.name | escape }}{% endif %}!</h1>
             <p>Your account {{ user.email | escape }} is ready.</p>
             """),
@@ -112,7 +115,8 @@ public enum DefaultEmailTemplates {
 
     public static let blocked = Content(
         subject: "Your account was blocked after failed sign-in attempts",
-        html: page("""
+        html: page(
+            """
             <h1 style="font-size:22px">We blocked sign-in attempts to your account</h1>
             <p>There were too many failed attempts to sign in to {{ user.email | escape }}{% if user.source_ip %} from {{ user.source_ip | escape }}{% endif %}.
             Sign-ins from that address are blocked. If it was you, unblock them:</p>
@@ -127,7 +131,8 @@ public enum DefaultEmailTemplates {
 
     public static let passwordChanged = Content(
         subject: "Your password was changed",
-        html: page("""
+        html: page(
+            """
             <h1 style="font-size:22px">Your password was changed</h1>
             <p>The password of {{ user.email | escape }} was just changed. If you did not do this, reset your password at once.</p>
             """),

@@ -27,8 +27,10 @@ public struct EmailTemplate: Sendable, Equatable {
     public var enabled: Bool
     public var updatedAt: Date
 
-    public init(template: String, body: String?, from: String?, subject: String?, syntax: String = "liquid", resultURL: String? = nil,
-                urlLifetimeInSeconds: Int? = nil, includeEmailInRedirect: Bool = true, enabled: Bool = true, updatedAt: Date) {
+    public init(
+        template: String, body: String?, from: String?, subject: String?, syntax: String = "liquid", resultURL: String? = nil,
+        urlLifetimeInSeconds: Int? = nil, includeEmailInRedirect: Bool = true, enabled: Bool = true, updatedAt: Date
+    ) {
         self.template = template
         self.body = body
         self.from = from

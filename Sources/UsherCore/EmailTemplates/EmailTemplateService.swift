@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
-import UsherLiquid
 import UsherJSON
+import UsherLiquid
 
 /// A rendered email, ready for the outbox.
 public struct RenderedEmail: Sendable, Equatable {
@@ -135,8 +135,9 @@ public struct EmailTemplateService: Sendable {
             throw UsherError.invalidBody("'template must match the template name in the path (\(name))' on property template.")
         }
         guard var template = try await store.emailTemplate(name: name) else {
-            throw UsherError(.notFound, replace ? "Template not found." : "Template not found and cannot be updated.",
-                             errorCode: "inexistent_email_template")
+            throw UsherError(
+                .notFound, replace ? "Template not found." : "Template not found and cannot be updated.",
+                errorCode: "inexistent_email_template")
         }
         if replace {
             template = EmailTemplate(template: name, body: nil, from: nil, subject: nil, updatedAt: clock.now)
@@ -178,8 +179,10 @@ public struct EmailTemplateService: Sendable {
         case .value(let v):
             if !v.isEmpty && !v.contains("{{") && !v.contains("{%") {
                 guard let scheme = URLComponents(string: v)?.scheme?.lowercased(), ["http", "https"].contains(scheme),
-                      URLComponents(string: v)?.host?.isEmpty == false else {
-                    throw UsherError.invalidBody("'Object didn't pass validation for format absolute-https-uri-or-empty: \(v.prefix(100))' on property resultUrl.")
+                    URLComponents(string: v)?.host?.isEmpty == false
+                else {
+                    throw UsherError.invalidBody(
+                        "'Object didn't pass validation for format absolute-https-uri-or-empty: \(v.prefix(100))' on property resultUrl.")
                 }
             }
             template.resultURL = v.isEmpty ? nil : v
@@ -261,8 +264,9 @@ public struct EmailTemplateService: Sendable {
             do {
                 return try cache.template(source).render(globals)
             } catch let error as LiquidRenderError {
-                throw UsherError(.internalFailure, "The \(template.template) template's \(part) failed to render: \(error.description)",
-                                 errorCode: "template_render_failed")
+                throw UsherError(
+                    .internalFailure, "The \(template.template) template's \(part) failed to render: \(error.description)",
+                    errorCode: "template_render_failed")
             }
         }
         let subject = try run(template.subject, "subject")?.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -16,6 +16,7 @@ extension User {
 extension UsherError {
     /// The user exists but the email did not go out; the reason is in the tenant log (`fcpr`).
     static let invitationNotSent = UsherError(
-        .unavailable, "The user was created, but no invitation was sent: the reset_email template is disabled or its Redirect To is not allowed (see GET /api/v2/logs).",
+        .unavailable,
+        "The user was created, but no invitation was sent: the reset_email template is disabled or its Redirect To is not allowed (see GET /api/v2/logs).",
         errorCode: "invitation_not_sent")
 }

@@ -13,8 +13,10 @@ public struct InvitationService: Sendable {
     }
 
     /// The created user and the queued email.
-    public func invite(email: String, name: String?, appMetadata: JSONObject, userMetadata: JSONObject = [:], connection: String,
-                       clientID: String?) async throws -> InvitationOutcome {
+    public func invite(
+        email: String, name: String?, appMetadata: JSONObject, userMetadata: JSONObject = [:], connection: String,
+        clientID: String?
+    ) async throws -> InvitationOutcome {
         var metadata = appMetadata
         metadata[User.needsInvitationKey] = true
         var body: JSONObject = [

@@ -16,8 +16,10 @@ public struct AuthorizationRequest: Sendable, Equatable {
     public var loginHint: String?
     public var connection: String?
 
-    public init(clientID: String, redirectURI: String, scope: String, state: String? = nil, nonce: String? = nil, codeChallenge: String? = nil,
-                codeChallengeMethod: String? = nil, audience: String? = nil, prompt: String? = nil, loginHint: String? = nil, connection: String? = nil) {
+    public init(
+        clientID: String, redirectURI: String, scope: String, state: String? = nil, nonce: String? = nil, codeChallenge: String? = nil,
+        codeChallengeMethod: String? = nil, audience: String? = nil, prompt: String? = nil, loginHint: String? = nil, connection: String? = nil
+    ) {
         self.clientID = clientID
         self.redirectURI = redirectURI
         self.scope = scope
@@ -47,11 +49,13 @@ public struct AuthorizationRequest: Sendable, Equatable {
 
     init?(json: JSONObject) {
         guard let clientID = json["client_id"]?.stringValue, let redirectURI = json["redirect_uri"]?.stringValue,
-              let scope = json["scope"]?.stringValue else { return nil }
-        self.init(clientID: clientID, redirectURI: redirectURI, scope: scope, state: json["state"]?.stringValue, nonce: json["nonce"]?.stringValue,
-                  codeChallenge: json["code_challenge"]?.stringValue, codeChallengeMethod: json["code_challenge_method"]?.stringValue,
-                  audience: json["audience"]?.stringValue, prompt: json["prompt"]?.stringValue, loginHint: json["login_hint"]?.stringValue,
-                  connection: json["connection"]?.stringValue)
+            let scope = json["scope"]?.stringValue
+        else { return nil }
+        self.init(
+            clientID: clientID, redirectURI: redirectURI, scope: scope, state: json["state"]?.stringValue, nonce: json["nonce"]?.stringValue,
+            codeChallenge: json["code_challenge"]?.stringValue, codeChallengeMethod: json["code_challenge_method"]?.stringValue,
+            audience: json["audience"]?.stringValue, prompt: json["prompt"]?.stringValue, loginHint: json["login_hint"]?.stringValue,
+            connection: json["connection"]?.stringValue)
     }
 
     public var scopes: [String] { scope.split(separator: " ").map(String.init) }
@@ -80,6 +84,8 @@ public enum PKCE {
     /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.
     public static func isValidVerifier(_ verifier: String) -> Bool {
         (43...128).contains(verifier.utf8.count)
-            && verifier.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || [0x2D, 0x2E, 0x5F, 0x7E].contains($0) }
+            && verifier.utf8.allSatisfy {
+                (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || [0x2D, 0x2E, 0x5F, 0x7E].contains($0)
+            }
     }
 }

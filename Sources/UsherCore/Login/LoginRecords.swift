@@ -44,9 +44,11 @@ public struct AuthorizationCode: Sendable, Equatable {
     public var expiresAt: Date
     public var usedAt: Date?
 
-    public init(codeHash: String, clientID: String, userID: String, redirectURI: String, scope: String, audience: String?, nonce: String?,
-                codeChallenge: String?, codeChallengeMethod: String?, idTokenClaims: JSONObject, accessTokenClaims: JSONObject, createdAt: Date,
-                expiresAt: Date, usedAt: Date? = nil) {
+    public init(
+        codeHash: String, clientID: String, userID: String, redirectURI: String, scope: String, audience: String?, nonce: String?,
+        codeChallenge: String?, codeChallengeMethod: String?, idTokenClaims: JSONObject, accessTokenClaims: JSONObject, createdAt: Date,
+        expiresAt: Date, usedAt: Date? = nil
+    ) {
         self.codeHash = codeHash
         self.clientID = clientID
         self.userID = userID
@@ -81,8 +83,10 @@ public struct RefreshTokenRecord: Sendable, Equatable {
     public var rotatedAt: Date?
     public var revokedAt: Date?
 
-    public init(tokenHash: String, familyID: String, clientID: String, userID: String, scope: String, audience: String?, codeHash: String?,
-                createdAt: Date, expiresAt: Date, rotatedAt: Date? = nil, revokedAt: Date? = nil) {
+    public init(
+        tokenHash: String, familyID: String, clientID: String, userID: String, scope: String, audience: String?, codeHash: String?,
+        createdAt: Date, expiresAt: Date, rotatedAt: Date? = nil, revokedAt: Date? = nil
+    ) {
         self.tokenHash = tokenHash
         self.familyID = familyID
         self.clientID = clientID

@@ -42,8 +42,10 @@ public struct PostLoginContext: Sendable {
     public var ip: String?
     public var userAgent: String?
 
-    public init(client: Client, flow: String, scope: String, audience: String?, redirectURI: String?, state: String?, ip: String?,
-                userAgent: String?) {
+    public init(
+        client: Client, flow: String, scope: String, audience: String?, redirectURI: String?, state: String?, ip: String?,
+        userAgent: String?
+    ) {
         self.client = client
         self.flow = flow
         self.scope = scope
@@ -126,9 +128,11 @@ public final class LoginService: Sendable {
     public static let bruteForceWindow: TimeInterval = 30 * 86_400
     static let passwordRealmGrant = "http://auth0.com/oauth/grant-type/password-realm"
 
-    public init(store: Store, hasher: any PasswordHasher, signer: TokenSigner, clock: any UsherClock, runner: any PostLoginActionRunner,
-                boundActions: @escaping @Sendable () async throws -> [DeployedAction], resets: PasswordResetService, publicURL: String,
-                bruteForceThreshold: Int = 10, lifetimes: Lifetimes = Lifetimes(), logger: Logger = Logger(label: "usher.login")) {
+    public init(
+        store: Store, hasher: any PasswordHasher, signer: TokenSigner, clock: any UsherClock, runner: any PostLoginActionRunner,
+        boundActions: @escaping @Sendable () async throws -> [DeployedAction], resets: PasswordResetService, publicURL: String,
+        bruteForceThreshold: Int = 10, lifetimes: Lifetimes = Lifetimes(), logger: Logger = Logger(label: "usher.login")
+    ) {
         self.store = store
         self.hasher = hasher
         self.signer = signer
@@ -160,8 +164,10 @@ public final class LoginService: Sendable {
             return .failure(.page(title: "Invalid request", message: "The application did not say where to return (redirect_uri is missing)."))
         }
         guard client.callbacks.contains(redirectURI) else {
-            return .failure(.page(title: "Callback URL mismatch",
-                                  message: "The redirect_uri \(redirectURI) is not in the Allowed Callback URLs of the application \(client.name)."))
+            return .failure(
+                .page(
+                    title: "Callback URL mismatch",
+                    message: "The redirect_uri \(redirectURI) is not in the Allowed Callback URLs of the application \(client.name)."))
         }
         var request = AuthorizationRequest(
             clientID: clientID, redirectURI: redirectURI, scope: p["scope"].flatMap { $0.isEmpty ? nil : $0 } ?? "openid", state: p["state"],
@@ -205,8 +211,9 @@ public final class LoginService: Sendable {
     public func openTransaction(_ sealed: String) -> AuthorizationRequest? {
         let parts = sealed.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, SecureRandom.constantTimeEquals(String(parts[1]), signer.pageMAC(String(parts[0]), purpose: "authorize-transaction")),
-              let bytes = Base64URL.decode(String(parts[0])), case .object(let object)? = try? JSONParser.parse(bytes),
-              case .int(let exp)? = object["exp"], exp > Int64(clock.now.timeIntervalSince1970) else { return nil }
+            let bytes = Base64URL.decode(String(parts[0])), case .object(let object)? = try? JSONParser.parse(bytes),
+            case .int(let exp)? = object["exp"], exp > Int64(clock.now.timeIntervalSince1970)
+        else { return nil }
         return AuthorizationRequest(json: object)
     }
 
@@ -236,17 +243,21 @@ public final class LoginService: Sendable {
     /// than the hash an attacker already makes us compute, a run ahead only starts when a worker is free, never
     /// queues, and gets `actionsRunAheadTimeLimit`; past it, the Actions run again normally after the check (and the
     /// runner stops running them ahead).
-    public func authenticate(identifier rawIdentifier: String, password: String, connection connectionName: String?, clientID: String?,
-                             ip: String?, userAgent: String?, actionsContext: PostLoginContext? = nil) async throws
-        -> Result<Authentication, AuthenticationFailure> {
+    public func authenticate(
+        identifier rawIdentifier: String, password: String, connection connectionName: String?, clientID: String?,
+        ip: String?, userAgent: String?, actionsContext: PostLoginContext? = nil
+    ) async throws
+        -> Result<Authentication, AuthenticationFailure>
+    {
         let identifier = rawIdentifier.trimmingCharacters(in: .whitespaces).lowercased()
         let connection = try await store.connection(name: connectionName ?? Connection.defaultDatabaseName)
         let key = bruteForceKey(identifier, ip: ip)
         let now = clock.now
         let protected = connection?.options["brute_force_protection"]?.boolValue ?? true
         if protected, try await store.loginFailures(key: key, at: now, window: Self.bruteForceWindow) >= bruteForceThreshold {
-            try await log(.failedLogin, "Too many failed attempts: this account is blocked for this IP", user: nil, identifier: identifier,
-                          clientID: clientID, connection: connection, ip: ip, userAgent: userAgent)
+            try await log(
+                .failedLogin, "Too many failed attempts: this account is blocked for this IP", user: nil, identifier: identifier,
+                clientID: clientID, connection: connection, ip: ip, userAgent: userAgent)
             return .failure(.tooManyAttempts)
         }
         let user: User? = if let connection, !identifier.isEmpty { try await store.user(connection: connection.name, email: identifier) } else { nil }
@@ -259,21 +270,24 @@ public final class LoginService: Sendable {
         let matches = await hasher.verify(password, hash: hash) && user?.passwordHash != nil
         guard let user, let connection, matches else {
             ahead?.cancel()
-            try await log(.failedLogin, "Wrong email or password.", user: user, identifier: identifier, clientID: clientID, connection: connection, ip: ip,
-                          userAgent: userAgent)
+            try await log(
+                .failedLogin, "Wrong email or password.", user: user, identifier: identifier, clientID: clientID, connection: connection, ip: ip,
+                userAgent: userAgent)
             if protected {
                 let count = try await store.recordLoginFailure(key: key, at: now, window: Self.bruteForceWindow)
                 if count == bruteForceThreshold {
-                    try await log(.blockedAccount, "Blocked after \(count) failed login attempts from this IP", user: user, identifier: identifier,
-                                  clientID: clientID, connection: connection, ip: ip, userAgent: userAgent)
+                    try await log(
+                        .blockedAccount, "Blocked after \(count) failed login attempts from this IP", user: user, identifier: identifier,
+                        clientID: clientID, connection: connection, ip: ip, userAgent: userAgent)
                     if let user { await notifyBlocked(user, ip: ip) }
                 }
             }
             return .failure(.wrongCredentials)
         }
         if user.blocked {
-            try await log(.failedLogin, "user is blocked", user: user, identifier: identifier, clientID: clientID, connection: connection, ip: ip,
-                          userAgent: userAgent)
+            try await log(
+                .failedLogin, "user is blocked", user: user, identifier: identifier, clientID: clientID, connection: connection, ip: ip,
+                userAgent: userAgent)
             return .failure(.userBlocked)
         }
         if protected { try await store.clearLoginFailures(key: key) }
@@ -285,8 +299,9 @@ public final class LoginService: Sendable {
     func runActionsAhead(user: User, connection: Connection, context: PostLoginContext) async -> PostLoginOutcome? {
         guard let actions = try? await boundActions() else { return nil }
         if actions.isEmpty { return PostLoginOutcome() }
-        return await runner.runAhead(event: postLoginEvent(user: user, connection: connection, context: context), actions: actions,
-                                     timeLimit: Self.actionsRunAheadTimeLimit)
+        return await runner.runAhead(
+            event: postLoginEvent(user: user, connection: connection, context: context), actions: actions,
+            timeLimit: Self.actionsRunAheadTimeLimit)
     }
 
     /// Emails the `blocked_account` template; its `url` is a password-change link, since a reset lifts the block.
@@ -303,7 +318,8 @@ public final class LoginService: Sendable {
     /// Runs the bound post-login Actions (or takes what they decided when run ahead, see `authenticate`), applies their
     /// metadata changes once, counts the login and logs it.
     public func finishLogin(user: User, connection: Connection, context: PostLoginContext, actionsRunAhead: Task<PostLoginOutcome?, Never>? = nil)
-        async throws -> Result<CompletedLogin, LoginStop> {
+        async throws -> Result<CompletedLogin, LoginStop>
+    {
         let client = context.client
         let ip = context.ip
         let userAgent = context.userAgent
@@ -312,20 +328,24 @@ public final class LoginService: Sendable {
             outcome = ranAhead
         } else {
             let actions = try await boundActions()
-            outcome = actions.isEmpty
+            outcome =
+                actions.isEmpty
                 ? PostLoginOutcome() : await runner.run(event: postLoginEvent(user: user, connection: connection, context: context), actions: actions)
         }
         let now = clock.now
         let stop: LoginStop? = outcome.failure.map { .actionFailed($0) } ?? outcome.denied.map { .denied($0.reason) }
         let success = stop == nil
-        var entry = LogEvent(date: now, type: success ? .successLogin : .failedLogin, description: success ? "Successful login" : Self.describe(stop!),
-                             clientID: client.clientID, clientName: client.name, ip: ip, userAgent: userAgent, userID: user.userID,
-                             userName: user.email, connection: connection.name, connectionID: connection.id)
+        var entry = LogEvent(
+            date: now, type: success ? .successLogin : .failedLogin, description: success ? "Successful login" : Self.describe(stop!),
+            clientID: client.clientID, clientName: client.name, ip: ip, userAgent: userAgent, userID: user.userID,
+            userName: user.email, connection: connection.name, connectionID: connection.id)
         if !outcome.console.isEmpty || !outcome.durations.isEmpty {
-            entry.details = ["actions": .object([
-                "executions": .array(outcome.durations.map { .object(["name": .string($0.action), "duration_us": .int(Int64($0.microseconds))]) }),
-                "logs": .array(outcome.console.prefix(100).map { .string("[\($0.actionName)] \($0.level): \($0.message.prefix(2_000))") }),
-            ])]
+            entry.details = [
+                "actions": .object([
+                    "executions": .array(outcome.durations.map { .object(["name": .string($0.action), "duration_us": .int(Int64($0.microseconds))]) }),
+                    "logs": .array(outcome.console.prefix(100).map { .string("[\($0.actionName)] \($0.level): \($0.message.prefix(2_000))") }),
+                ])
+            ]
         }
         let logged = entry
         let changes = outcome
@@ -346,8 +366,10 @@ public final class LoginService: Sendable {
             return fresh
         }
         if let stop { return .failure(stop) }
-        return .success(CompletedLogin(user: updated, idTokenClaims: Self.customClaims(outcome.idTokenClaims),
-                                       accessTokenClaims: Self.customClaims(outcome.accessTokenClaims)))
+        return .success(
+            CompletedLogin(
+                user: updated, idTokenClaims: Self.customClaims(outcome.idTokenClaims),
+                accessTokenClaims: Self.customClaims(outcome.accessTokenClaims)))
     }
 
     static func describe(_ stop: LoginStop) -> String {
@@ -364,7 +386,8 @@ public final class LoginService: Sendable {
     ]
 
     static func customClaims(_ claims: JSONObject) -> JSONObject {
-        JSONObject(claims.filter { !reservedClaims.contains($0.key) && !$0.key.hasPrefix("urn:auth0") && !$0.key.contains("auth0.com") }.map { ($0.key, $0.value) })
+        JSONObject(
+            claims.filter { !reservedClaims.contains($0.key) && !$0.key.hasPrefix("urn:auth0") && !$0.key.contains("auth0.com") }.map { ($0.key, $0.value) })
     }
 
     /// Auth0's post-login `event` (without `secrets`, which each Action gets on its own).
@@ -375,8 +398,10 @@ public final class LoginService: Sendable {
         profile["logins_count"] = nil
         profile["last_login"] = nil
         profile["last_ip"] = nil
-        var transaction: JSONObject = ["protocol": .string(flow), "requested_scopes": .array(scope.split(separator: " ").map { .string(String($0)) }),
-                                       "locale": "en", "ui_locales": []]
+        var transaction: JSONObject = [
+            "protocol": .string(flow), "requested_scopes": .array(scope.split(separator: " ").map { .string(String($0)) }),
+            "locale": "en", "ui_locales": [],
+        ]
         if let redirectURI { transaction["redirect_uri"] = .string(redirectURI) }
         if let state { transaction["state"] = .string(state) }
         var request: JSONObject = ["hostname": .string(URLComponents(string: issuer)?.host ?? ""), "method": "POST", "language": "en"]
@@ -402,8 +427,10 @@ public final class LoginService: Sendable {
     public func createSession(for user: User, ip: String?, userAgent: String?) async throws -> String {
         let value = SecureRandom.token(byteCount: 32)
         let now = clock.now
-        try await store.insertSession(LoginSession(idHash: SecureRandom.secretHash(value), userID: user.userID, createdAt: now, lastSeenAt: now,
-                                                   expiresAt: now.addingTimeInterval(lifetimes.session), ip: ip, userAgent: userAgent))
+        try await store.insertSession(
+            LoginSession(
+                idHash: SecureRandom.secretHash(value), userID: user.userID, createdAt: now, lastSeenAt: now,
+                expiresAt: now.addingTimeInterval(lifetimes.session), ip: ip, userAgent: userAgent))
         return value
     }
 
@@ -431,11 +458,12 @@ public final class LoginService: Sendable {
     public func issueCode(for request: AuthorizationRequest, login: CompletedLogin) async throws -> String {
         let code = SecureRandom.token(byteCount: 32)
         let now = clock.now
-        try await store.insertAuthorizationCode(AuthorizationCode(
-            codeHash: SecureRandom.secretHash(code), clientID: request.clientID, userID: login.user.userID, redirectURI: request.redirectURI,
-            scope: request.scope, audience: request.audience, nonce: request.nonce, codeChallenge: request.codeChallenge,
-            codeChallengeMethod: request.codeChallengeMethod, idTokenClaims: login.idTokenClaims, accessTokenClaims: login.accessTokenClaims,
-            createdAt: now, expiresAt: now.addingTimeInterval(lifetimes.authorizationCode)))
+        try await store.insertAuthorizationCode(
+            AuthorizationCode(
+                codeHash: SecureRandom.secretHash(code), clientID: request.clientID, userID: login.user.userID, redirectURI: request.redirectURI,
+                scope: request.scope, audience: request.audience, nonce: request.nonce, codeChallenge: request.codeChallenge,
+                codeChallengeMethod: request.codeChallengeMethod, idTokenClaims: login.idTokenClaims, accessTokenClaims: login.accessTokenClaims,
+                createdAt: now, expiresAt: now.addingTimeInterval(lifetimes.authorizationCode)))
         return code
     }
 
@@ -487,8 +515,9 @@ public final class LoginService: Sendable {
         guard let user = try await store.user(id: redeemed.userID), !user.blocked else {
             throw Self.oauth(.forbidden, "invalid_grant", "The user cannot sign in")
         }
-        return try await issueTokens(user: user, client: client, scope: redeemed.scope, audience: redeemed.audience, nonce: redeemed.nonce,
-                                     idClaims: redeemed.idTokenClaims, accessClaims: redeemed.accessTokenClaims, codeHash: hash, family: nil)
+        return try await issueTokens(
+            user: user, client: client, scope: redeemed.scope, audience: redeemed.audience, nonce: redeemed.nonce,
+            idClaims: redeemed.idTokenClaims, accessClaims: redeemed.accessTokenClaims, codeHash: hash, family: nil)
     }
 
     /// `grant_type=refresh_token`, with rotation and reuse detection.
@@ -504,20 +533,26 @@ public final class LoginService: Sendable {
         guard record.rotatedAt == nil, try await store.rotateRefreshToken(hash: hash, now: now) else {
             // Reuse of a rotated token: it was stolen or replayed. End the whole family (the legitimate holder signs in again).
             try await store.revokeRefreshTokenFamily(familyID: record.familyID, at: now)
-            try await store.insertLogs([LogEvent(date: now, type: .failedLogin, description: "Refresh token reuse detected; the token family was revoked",
-                                                 clientID: client.clientID, clientName: client.name, userID: record.userID)])
+            try await store.insertLogs([
+                LogEvent(
+                    date: now, type: .failedLogin, description: "Refresh token reuse detected; the token family was revoked",
+                    clientID: client.clientID, clientName: client.name, userID: record.userID)
+            ])
             throw Self.oauth(.forbidden, "invalid_grant", "Unknown or invalid refresh token.")
         }
         guard let user = try await store.user(id: record.userID), !user.blocked else {
             throw Self.oauth(.forbidden, "invalid_grant", "The user cannot sign in")
         }
-        return try await issueTokens(user: user, client: client, scope: record.scope, audience: record.audience, nonce: nil, idClaims: [:], accessClaims: [:],
-                                     codeHash: record.codeHash, family: record.familyID)
+        return try await issueTokens(
+            user: user, client: client, scope: record.scope, audience: record.audience, nonce: nil, idClaims: [:], accessClaims: [:],
+            codeHash: record.codeHash, family: record.familyID)
     }
 
     /// Auth0's password-realm grant (`realm` = connection) and the plain `password` grant (default connection).
-    public func passwordGrant(grantType: String, username: String?, password: String?, realm: String?, scope: String?, audience: String?,
-                              clientID: String?, clientSecret: String?, ip: String?, userAgent: String?) async throws -> UserTokens {
+    public func passwordGrant(
+        grantType: String, username: String?, password: String?, realm: String?, scope: String?, audience: String?,
+        clientID: String?, clientSecret: String?, ip: String?, userAgent: String?
+    ) async throws -> UserTokens {
         let client = try await authenticateClient(id: clientID, secret: clientSecret)
         guard client.grantTypes.contains(grantType) else {
             throw Self.oauth(.forbidden, "unauthorized_client", "Grant type '\(grantType)' not allowed for the client.")
@@ -532,22 +567,28 @@ public final class LoginService: Sendable {
             throw Self.oauth(.forbidden, "access_denied", "Tokens for the Management API are issued to applications only (client credentials)")
         }
         let scope = scope.flatMap { $0.isEmpty ? nil : $0 } ?? "openid"
-        let context = PostLoginContext(client: client, flow: "oauth2-password", scope: scope, audience: audience, redirectURI: nil, state: nil, ip: ip,
-                                       userAgent: userAgent)
-        switch try await authenticate(identifier: username, password: password, connection: realm, clientID: client.clientID, ip: ip, userAgent: userAgent,
-                                      actionsContext: context) {
+        let context = PostLoginContext(
+            client: client, flow: "oauth2-password", scope: scope, audience: audience, redirectURI: nil, state: nil, ip: ip,
+            userAgent: userAgent)
+        switch try await authenticate(
+            identifier: username, password: password, connection: realm, clientID: client.clientID, ip: ip, userAgent: userAgent,
+            actionsContext: context)
+        {
         case .failure(.wrongCredentials): throw Self.oauth(.forbidden, "invalid_grant", "Wrong email or password.")
         case .failure(.userBlocked): throw Self.oauth(.unauthorized, "unauthorized", "user is blocked")
         case .failure(.tooManyAttempts):
             throw Self.oauth(.rateLimited, "too_many_attempts", "Your account has been blocked after multiple consecutive login attempts.")
         case .success(let authentication):
-            switch try await finishLogin(user: authentication.user, connection: authentication.connection, context: context,
-                                         actionsRunAhead: authentication.actionsRunAhead) {
+            switch try await finishLogin(
+                user: authentication.user, connection: authentication.connection, context: context,
+                actionsRunAhead: authentication.actionsRunAhead)
+            {
             case .failure(.denied(let reason)): throw Self.oauth(.forbidden, "access_denied", reason)
             case .failure(.actionFailed(let message)): throw Self.oauth(.forbidden, "access_denied", "The login failed in a post-login Action: \(message)")
             case .success(let login):
-                return try await issueTokens(user: login.user, client: client, scope: scope, audience: audience, nonce: nil, idClaims: login.idTokenClaims,
-                                             accessClaims: login.accessTokenClaims, codeHash: nil, family: nil)
+                return try await issueTokens(
+                    user: login.user, client: client, scope: scope, audience: audience, nonce: nil, idClaims: login.idTokenClaims,
+                    accessClaims: login.accessTokenClaims, codeHash: nil, family: nil)
             }
         }
     }
@@ -561,8 +602,10 @@ public final class LoginService: Sendable {
         }
     }
 
-    func issueTokens(user: User, client: Client, scope: String, audience: String?, nonce: String?, idClaims: JSONObject, accessClaims: JSONObject,
-                     codeHash: String?, family: String?) async throws -> UserTokens {
+    func issueTokens(
+        user: User, client: Client, scope: String, audience: String?, nonce: String?, idClaims: JSONObject, accessClaims: JSONObject,
+        codeHash: String?, family: String?
+    ) async throws -> UserTokens {
         let now = Int64(clock.now.timeIntervalSince1970)
         let scopes = Set(scope.split(separator: " ").map(String.init))
         var access: JSONObject = ["iss": .string(issuer), "sub": .string(user.userID)]
@@ -576,11 +619,14 @@ public final class LoginService: Sendable {
         access["azp"] = .string(client.clientID)
         access["jti"] = .string(SecureRandom.token(byteCount: 16))
         for (key, value) in accessClaims { access[key] = value }
-        var tokens = UserTokens(accessToken: try await signer.sign(ClaimSet(access)), idToken: nil, refreshToken: nil,
-                                expiresIn: lifetimes.accessToken, scope: scope)
+        var tokens = UserTokens(
+            accessToken: try await signer.sign(ClaimSet(access)), idToken: nil, refreshToken: nil,
+            expiresIn: lifetimes.accessToken, scope: scope)
         if scopes.contains("openid") {
-            var id: JSONObject = ["iss": .string(issuer), "sub": .string(user.userID), "aud": .string(client.clientID), "iat": .int(now),
-                                  "exp": .int(now + Int64(lifetimes.idToken))]
+            var id: JSONObject = [
+                "iss": .string(issuer), "sub": .string(user.userID), "aud": .string(client.clientID), "iat": .int(now),
+                "exp": .int(now + Int64(lifetimes.idToken)),
+            ]
             if let nonce { id["nonce"] = .string(nonce) }
             for (key, value) in Self.profileClaims(user, scopes: scopes) { id[key] = value }
             for (key, value) in idClaims { id[key] = value }
@@ -589,9 +635,10 @@ public final class LoginService: Sendable {
         if scopes.contains("offline_access") && client.grantTypes.contains("refresh_token") {
             let refresh = SecureRandom.token(byteCount: 32)
             let hash = SecureRandom.secretHash(refresh)
-            try await store.insertRefreshToken(RefreshTokenRecord(
-                tokenHash: hash, familyID: family ?? hash, clientID: client.clientID, userID: user.userID, scope: scope, audience: audience,
-                codeHash: codeHash, createdAt: clock.now, expiresAt: clock.now.addingTimeInterval(lifetimes.refreshToken)))
+            try await store.insertRefreshToken(
+                RefreshTokenRecord(
+                    tokenHash: hash, familyID: family ?? hash, clientID: client.clientID, userID: user.userID, scope: scope, audience: audience,
+                    codeHash: codeHash, createdAt: clock.now, expiresAt: clock.now.addingTimeInterval(lifetimes.refreshToken)))
             tokens.refreshToken = refresh
         }
         return tokens
@@ -618,8 +665,9 @@ public final class LoginService: Sendable {
     /// `/userinfo`: the claims of the access token's user for its scopes.
     public func userinfo(accessToken: String) async throws -> JSONObject {
         guard let claims = try? await signer.verify(accessToken, as: ClaimSet.self), claims.issuer == issuer,
-              let exp = claims.expiresAt, exp > Int64(clock.now.timeIntervalSince1970), claims.audiences.contains(issuer + "userinfo"),
-              let subject = claims.subject, let user = try await store.user(id: subject), !user.blocked else {
+            let exp = claims.expiresAt, exp > Int64(clock.now.timeIntervalSince1970), claims.audiences.contains(issuer + "userinfo"),
+            let subject = claims.subject, let user = try await store.user(id: subject), !user.blocked
+        else {
             throw UsherError(.unauthorized, "Invalid token", errorCode: "invalid_token")
         }
         let scopes = Set((claims.claims["scope"]?.stringValue ?? "").split(separator: " ").map(String.init))
@@ -630,9 +678,14 @@ public final class LoginService: Sendable {
 
     // MARK: logs
 
-    func log(_ type: LogEvent.EventType, _ description: String, user: User?, identifier: String, clientID: String?, connection: Connection?, ip: String?,
-             userAgent: String?) async throws {
-        try await store.insertLogs([LogEvent(date: clock.now, type: type, description: description, clientID: clientID, ip: ip, userAgent: userAgent,
-                                             userID: user?.userID, userName: identifier, connection: connection?.name, connectionID: connection?.id)])
+    func log(
+        _ type: LogEvent.EventType, _ description: String, user: User?, identifier: String, clientID: String?, connection: Connection?, ip: String?,
+        userAgent: String?
+    ) async throws {
+        try await store.insertLogs([
+            LogEvent(
+                date: clock.now, type: type, description: description, clientID: clientID, ip: ip, userAgent: userAgent,
+                userID: user?.userID, userName: identifier, connection: connection?.name, connectionID: connection?.id)
+        ])
     }
 }

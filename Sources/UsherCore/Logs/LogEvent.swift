@@ -6,19 +6,25 @@ public struct LogEvent: Sendable, Equatable {
     /// Auth0 event type codes Usher writes.
     public enum EventType: String, Sendable, CaseIterable {
         /// Success / failed change-password request (the email).
-        case successChangePasswordRequest = "scpr", failedChangePasswordRequest = "fcpr"
+        case successChangePasswordRequest = "scpr"
+        case failedChangePasswordRequest = "fcpr"
         /// Success / failed change password (the new password was set).
-        case successChangePassword = "scp", failedChangePassword = "fcp"
+        case successChangePassword = "scp"
+        case failedChangePassword = "fcp"
         /// Success / failed verification email (link consumed).
-        case successVerificationEmail = "sv", failedVerificationEmail = "fv"
+        case successVerificationEmail = "sv"
+        case failedVerificationEmail = "fv"
         /// Success / failed sign-up.
-        case successSignup = "ss", failedSignup = "fs"
+        case successSignup = "ss"
+        case failedSignup = "fs"
         /// Success / failed login.
-        case successLogin = "s", failedLogin = "f"
+        case successLogin = "s"
+        case failedLogin = "f"
         /// Notification (email) could not be sent.
         case failedNotification = "fn"
         /// Management API operation succeeded / failed.
-        case successAPIOperation = "sapi", failedAPIOperation = "fapi"
+        case successAPIOperation = "sapi"
+        case failedAPIOperation = "fapi"
         /// Too many requests from one IP to one account.
         case blockedAccount = "limit_wc"
     }
@@ -38,16 +44,21 @@ public struct LogEvent: Sendable, Equatable {
     /// Extra structured facts (`details` in Auth0's entries). Never secrets.
     public var details: JSONObject
 
-    public init(logID: String = LogEvent.generateID(), date: Date, type: EventType, description: String? = nil, clientID: String? = nil,
-                clientName: String? = nil, ip: String? = nil, userAgent: String? = nil, userID: String? = nil, userName: String? = nil,
-                connection: String? = nil, connectionID: String? = nil, details: JSONObject = [:]) {
-        self.init(logID: logID, date: date, rawType: type.rawValue, description: description, clientID: clientID, clientName: clientName,
-                  ip: ip, userAgent: userAgent, userID: userID, userName: userName, connection: connection, connectionID: connectionID,
-                  details: details)
+    public init(
+        logID: String = LogEvent.generateID(), date: Date, type: EventType, description: String? = nil, clientID: String? = nil,
+        clientName: String? = nil, ip: String? = nil, userAgent: String? = nil, userID: String? = nil, userName: String? = nil,
+        connection: String? = nil, connectionID: String? = nil, details: JSONObject = [:]
+    ) {
+        self.init(
+            logID: logID, date: date, rawType: type.rawValue, description: description, clientID: clientID, clientName: clientName,
+            ip: ip, userAgent: userAgent, userID: userID, userName: userName, connection: connection, connectionID: connectionID,
+            details: details)
     }
 
-    public init(logID: String, date: Date, rawType: String, description: String?, clientID: String?, clientName: String?, ip: String?,
-                userAgent: String?, userID: String?, userName: String?, connection: String?, connectionID: String?, details: JSONObject) {
+    public init(
+        logID: String, date: Date, rawType: String, description: String?, clientID: String?, clientName: String?, ip: String?,
+        userAgent: String?, userID: String?, userName: String?, connection: String?, connectionID: String?, details: JSONObject
+    ) {
         self.logID = logID
         self.date = date
         self.type = rawType

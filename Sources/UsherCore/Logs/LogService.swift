@@ -46,7 +46,10 @@ public struct LogService: Sendable {
         while true {
             rest = rest.drop { $0 == " " }
             if rest.isEmpty { break }
-            if rest.hasPrefix("AND ") { rest = rest.dropFirst(4); continue }
+            if rest.hasPrefix("AND ") {
+                rest = rest.dropFirst(4)
+                continue
+            }
             guard let colon = rest.firstIndex(of: ":") else { throw fail("expected field:value") }
             let field = String(rest[..<colon])
             guard LogQuery.searchableFields.contains(field) else {

@@ -59,9 +59,11 @@ public final class Courier: Sendable {
     /// A number in 0...1; injected so tests get deterministic backoff.
     let jitter: @Sendable () -> Double
 
-    public init(store: Store, transport: any MailTransport, clock: any UsherClock = SystemClock(), settings: CourierSettings = CourierSettings(),
-                logger: Logger = Logger(label: "usher.courier"), workerID: String? = nil,
-                jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
+    public init(
+        store: Store, transport: any MailTransport, clock: any UsherClock = SystemClock(), settings: CourierSettings = CourierSettings(),
+        logger: Logger = Logger(label: "usher.courier"), workerID: String? = nil,
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) {
         self.store = store
         self.transport = transport
         self.clock = clock
@@ -174,7 +176,9 @@ public final class Courier: Sendable {
                 if load.stopping || !continuous {
                     // Shutting down: do not wait for the database. Sent but not recorded: they will be re-sent
                     // after the lease expires (at-least-once).
-                    if !ids.isEmpty { logger.error("Sent outbox messages left unrecorded", metadata: ["count": "\(ids.count)", "first_outbox_id": "\(ids[0])"]) }
+                    if !ids.isEmpty {
+                        logger.error("Sent outbox messages left unrecorded", metadata: ["count": "\(ids.count)", "first_outbox_id": "\(ids[0])"])
+                    }
                 } else {
                     pipeline.returnSent(ids)
                     claimsPausedUntil = ContinuousClock.now + settings.pollInterval
@@ -193,10 +197,12 @@ public final class Courier: Sendable {
             // worker too: hand it back, due now, without counting the attempt.
             logger.warning("Outbox message handed back unsent: its lease would not cover a send", metadata: ["outbox_id": "\(message.id)"])
             do {
-                _ = try await store.markOutboxFailed(id: message.id, worker: workerID, error: "not attempted: the worker's earlier sends were too slow",
-                                                     nextAttemptAt: clock.now, countAttempt: false)
+                _ = try await store.markOutboxFailed(
+                    id: message.id, worker: workerID, error: "not attempted: the worker's earlier sends were too slow",
+                    nextAttemptAt: clock.now, countAttempt: false)
             } catch {
-                logger.error("Cannot hand back an outbox message; it is re-queued when its lease expires", metadata: ["outbox_id": "\(message.id)", "error": "\(error)"])
+                logger.error(
+                    "Cannot hand back an outbox message; it is re-queued when its lease expires", metadata: ["outbox_id": "\(message.id)", "error": "\(error)"])
             }
             return false
         }
@@ -222,8 +228,10 @@ public final class Courier: Sendable {
         let worker = workerID
         let entry = LogEvent(
             date: now, type: .failedNotification, description: "Email not delivered: \(reason)", userID: message.userID, userName: message.to,
-            details: ["outbox_id": .string(message.id), "message_id": .string(message.messageID), "purpose": .string(message.purpose),
-                      "attempts": .int(Int64(message.attempts))])
+            details: [
+                "outbox_id": .string(message.id), "message_id": .string(message.messageID), "purpose": .string(message.purpose),
+                "attempts": .int(Int64(message.attempts)),
+            ])
         try await store.transaction { tx in
             if try await tx.markOutboxAbandoned(id: message.id, worker: worker, error: reason) { try await tx.insertLogs([entry]) }
         }
@@ -251,11 +259,13 @@ public final class Courier: Sendable {
                 let counted = failure.classification == .temporary
                 let delay = backoff(afterAttempts: counted ? message.attempts : max(1, message.attempts - 1))
                 if counted {
-                    logger.info("Outbox delivery failed; will retry", metadata: metadata.merging(["error": "\(failure.message)", "retry_in_s": "\(Int(delay))"]) { $1 })
+                    logger.info(
+                        "Outbox delivery failed; will retry", metadata: metadata.merging(["error": "\(failure.message)", "retry_in_s": "\(Int(delay))"]) { $1 })
                 } else {
                     logger.error("Mail transport unusable; message kept for later", metadata: metadata.merging(["error": "\(failure.message)"]) { $1 })
                 }
-                _ = try await store.markOutboxFailed(id: message.id, worker: workerID, error: failure.message, nextAttemptAt: now.addingTimeInterval(delay), countAttempt: counted)
+                _ = try await store.markOutboxFailed(
+                    id: message.id, worker: workerID, error: failure.message, nextAttemptAt: now.addingTimeInterval(delay), countAttempt: counted)
             }
         } catch {
             logger.error("Cannot record an outbox delivery failure", metadata: metadata.merging(["error": "\(error)"]) { $1 })

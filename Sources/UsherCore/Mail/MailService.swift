@@ -27,28 +27,34 @@ public struct MailService: Sendable {
     /// Queues an email in `store`, which may be a transaction's store: the email then exists exactly when the
     /// transaction's other writes do. Sends nothing now.
     @discardableResult
-    public func enqueue(in store: (any OutboxStore)? = nil, to: String, from: String? = nil, replyTo: String? = nil, subject: String,
-                        html: String, text: String? = nil, purpose: String, userID: String? = nil) async throws -> OutboxMessage {
-        let message = try self.message(to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
-                                       userID: userID)
+    public func enqueue(
+        in store: (any OutboxStore)? = nil, to: String, from: String? = nil, replyTo: String? = nil, subject: String,
+        html: String, text: String? = nil, purpose: String, userID: String? = nil
+    ) async throws -> OutboxMessage {
+        let message = try self.message(
+            to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
+            userID: userID)
         let target: any OutboxStore = store ?? self.store
         try await target.enqueueOutbox(message)
         return message
     }
 
     /// A validated message for the outbox, not yet stored (for callers that write it in their own transaction).
-    public func message(to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
-                        purpose: String, userID: String? = nil) throws -> OutboxMessage {
+    public func message(
+        to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
+        purpose: String, userID: String? = nil
+    ) throws -> OutboxMessage {
         try Self.validateAddress(to, field: "to")
-        return OutboxMessage.new(to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
-                                 userID: userID, messageIDDomain: messageIDDomain, now: clock.now)
+        return OutboxMessage.new(
+            to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
+            userID: userID, messageIDDomain: messageIDDomain, now: clock.now)
     }
 
     /// A plausible single address: something@something, no spaces or line breaks (the MIME builder checks fully).
     static func validateAddress(_ address: String, field: String) throws(UsherError) {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         guard address.count <= 320, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-              !address.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0 == "<" || $0 == ">" || $0 == "," })
+            !address.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0 == "<" || $0 == ">" || $0 == "," })
         else {
             throw UsherError.invalidBody("'Object didn't pass validation for format email: \(address.prefix(100))' on property \(field).")
         }
@@ -77,7 +83,8 @@ public struct MailService: Sendable {
         var parsed: OutboxStatus?
         if let status {
             guard let value = OutboxStatus(rawValue: status) else {
-                throw UsherError.invalidQuery("Query validation error: 'status' must be one of \(OutboxStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw UsherError.invalidQuery(
+                    "Query validation error: 'status' must be one of \(OutboxStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             parsed = value
         }
@@ -184,7 +191,8 @@ public struct MailService: Sendable {
         for key in ["smtp_host", "smtp_user"] + (requirePassword ? ["smtp_pass"] : []) {
             guard let value = credentials[key] else { throw UsherError.invalidBody("'Missing required property: \(key)' on property credentials.") }
             guard case .string(let text) = value, !text.isEmpty, text.count <= 1_024 else {
-                throw UsherError.invalidBody("'Expected type string but found type \(value.jsonString.prefix(1) == "\"" ? "empty string" : "other")' on property credentials.\(key).")
+                throw UsherError.invalidBody(
+                    "'Expected type string but found type \(value.jsonString.prefix(1) == "\"" ? "empty string" : "other")' on property credentials.\(key).")
             }
             if key == "smtp_host", text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0 == "/" || $0 == "@" }) {
                 throw UsherError.invalidBody("'smtp_host must be a hostname, IPv4 or IPv6 address' on property credentials.smtp_host.")

@@ -24,8 +24,9 @@ public struct OutboundEmail: Sendable, Equatable {
     }
 
     public init(_ message: OutboxMessage) {
-        self.init(outboxID: message.id, to: message.to, from: message.from, replyTo: message.replyTo, subject: message.subject,
-                  html: message.html, text: message.text, messageID: message.messageID)
+        self.init(
+            outboxID: message.id, to: message.to, from: message.from, replyTo: message.replyTo, subject: message.subject,
+            html: message.html, text: message.text, messageID: message.messageID)
     }
 }
 

@@ -38,10 +38,12 @@ public struct OutboxMessage: Sendable, Equatable {
     /// user's undelivered mail; nil for mail about no one (the provider test email).
     public var userID: String?
 
-    public init(id: String, to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
-                messageID: String, purpose: String, status: OutboxStatus = .queued, attempts: Int = 0, lastError: String? = nil,
-                nextAttemptAt: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, createdAt: Date, sentAt: Date? = nil,
-                userID: String? = nil) {
+    public init(
+        id: String, to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
+        messageID: String, purpose: String, status: OutboxStatus = .queued, attempts: Int = 0, lastError: String? = nil,
+        nextAttemptAt: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, createdAt: Date, sentAt: Date? = nil,
+        userID: String? = nil
+    ) {
         self.id = id
         self.to = to
         self.from = from
@@ -63,8 +65,10 @@ public struct OutboxMessage: Sendable, Equatable {
     }
 
     /// A new queued message, due now, with a fresh id and Message-ID.
-    public static func new(to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
-                           purpose: String, userID: String? = nil, messageIDDomain: String, now: Date) -> OutboxMessage {
+    public static func new(
+        to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
+        purpose: String, userID: String? = nil, messageIDDomain: String, now: Date
+    ) -> OutboxMessage {
         // Header fields built from templates and user data are neutralised here, where every email enters the
         // outbox (see `HeaderLine`): a line break in a user's name must not keep their invitation from being sent.
         OutboxMessage(
@@ -108,8 +112,10 @@ public struct DevMailboxMessage: Sendable, Equatable {
     public var messageID: String
     public var receivedAt: Date
 
-    public init(id: String, outboxID: String?, to: String, from: String, replyTo: String?, subject: String, html: String, text: String?,
-                messageID: String, receivedAt: Date) {
+    public init(
+        id: String, outboxID: String?, to: String, from: String, replyTo: String?, subject: String, html: String, text: String?,
+        messageID: String, receivedAt: Date
+    ) {
         self.id = id
         self.outboxID = outboxID
         self.to = to

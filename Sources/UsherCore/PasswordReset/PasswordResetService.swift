@@ -28,8 +28,10 @@ public final class PasswordResetService: Sendable {
 
     public static let successMessage = "We've just sent you an email to reset your password."
 
-    public init(store: any UsherStore, links: LinkIssuer, redeemer: TicketRedeemer, hasher: any PasswordHasher, clock: any UsherClock,
-                requestLimiter: RateLimiter, mailLimiter: RateLimiter, queueCapacity: Int = 10_000, logger: Logger = Logger(label: "usher.password-reset")) {
+    public init(
+        store: any UsherStore, links: LinkIssuer, redeemer: TicketRedeemer, hasher: any PasswordHasher, clock: any UsherClock,
+        requestLimiter: RateLimiter, mailLimiter: RateLimiter, queueCapacity: Int = 10_000, logger: Logger = Logger(label: "usher.password-reset")
+    ) {
         self.store = store
         self.links = links
         self.redeemer = redeemer
@@ -46,8 +48,10 @@ public final class PasswordResetService: Sendable {
     /// `POST /dbconnections/change_password`. Validates the fields, applies the rate limit and queues the request.
     /// Whether the address belongs to anyone is decided later, off the request path: the caller answers the same
     /// text in the same time either way. Returns the rate-limit state for the response headers.
-    public func request(email rawEmail: String?, connection: String?, clientID: String?, ip: String?, userAgent: String?,
-                        language: String?) throws -> RateLimiter.Decision {
+    public func request(
+        email rawEmail: String?, connection: String?, clientID: String?, ip: String?, userAgent: String?,
+        language: String?
+    ) throws -> RateLimiter.Decision {
         guard let rawEmail, !rawEmail.isEmpty else {
             throw UsherError(.invalidInput, "Missing required parameter: email", errorCode: "invalid_request")
         }
@@ -63,13 +67,15 @@ public final class PasswordResetService: Sendable {
         }
         let decision = requestLimiter.take((ip ?? "-") + " " + email)
         guard decision.allowed else {
-            throw UsherError(.rateLimited, "Too many requests to reset the password of this address from your network. Wait a few minutes and try again.",
-                             errorCode: "too_many_requests")
+            throw UsherError(
+                .rateLimited, "Too many requests to reset the password of this address from your network. Wait a few minutes and try again.",
+                errorCode: "too_many_requests")
         }
         let request = PasswordResetRequest(email: email, connection: connection, clientID: clientID, ip: ip, userAgent: userAgent, language: language)
         guard queue.submit(request) else {
-            throw UsherError(.rateLimited, "Usher is handling too many password reset requests right now. Try again in a minute.",
-                             errorCode: "too_many_requests")
+            throw UsherError(
+                .rateLimited, "Usher is handling too many password reset requests right now. Try again in a minute.",
+                errorCode: "too_many_requests")
         }
         return decision
     }
@@ -127,7 +133,9 @@ public final class PasswordResetService: Sendable {
 
     func prepare(_ request: PasswordResetRequest, context: inout BatchContext) async throws -> PreparedReset {
         let connection: Connection?
-        if let cached = context.connections[request.connection] { connection = cached } else {
+        if let cached = context.connections[request.connection] {
+            connection = cached
+        } else {
             connection = try await store.connection(name: request.connection)
             context.connections[request.connection] = connection
         }
@@ -138,8 +146,10 @@ public final class PasswordResetService: Sendable {
             return PreparedReset(log: makeLog(.failedChangePasswordRequest, "User does not exist.", request: request, user: nil, connection: connection))
         }
         guard mailLimiter.take(request.email).allowed else {
-            return PreparedReset(log: makeLog(.failedChangePasswordRequest, "Too many password reset emails to this address; this one was not sent.",
-                                              request: request, user: user, connection: connection))
+            return PreparedReset(
+                log: makeLog(
+                    .failedChangePasswordRequest, "Too many password reset emails to this address; this one was not sent.",
+                    request: request, user: user, connection: connection))
         }
         return try await prepareResetEmail(to: user, request: request, context: &context)
     }
@@ -149,7 +159,8 @@ public final class PasswordResetService: Sendable {
     /// message, or nil when the template is disabled or its Redirect To is not allowed (both logged `fcpr`).
     @discardableResult
     public func sendResetEmail(to user: User, clientID: String?, ip: String?, userAgent: String?, language: String?) async throws -> OutboxMessage? {
-        let request = PasswordResetRequest(email: user.email ?? "", connection: user.connection, clientID: clientID, ip: ip, userAgent: userAgent, language: language)
+        let request = PasswordResetRequest(
+            email: user.email ?? "", connection: user.connection, clientID: clientID, ip: ip, userAgent: userAgent, language: language)
         var context = BatchContext()
         let prepared = try await prepareResetEmail(to: user, request: request, context: &context)
         try await commit([prepared])
@@ -159,20 +170,24 @@ public final class PasswordResetService: Sendable {
     func prepareResetEmail(to user: User, request: PasswordResetRequest, context: inout BatchContext) async throws -> PreparedReset {
         var client: Client?
         if let clientID = request.clientID {
-            if let cached = context.clients[clientID] { client = cached } else {
+            if let cached = context.clients[clientID] {
+                client = cached
+            } else {
                 client = try await store.client(id: clientID)
                 context.clients[clientID] = client
             }
         }
         let invited = user.needsInvitation
-        let email = LinkEmail(kind: .passwordChange, user: user, template: "reset_email", client: client,
-                              purpose: invited ? "user_invitation" : "password_reset", requestLanguage: request.language)
+        let email = LinkEmail(
+            kind: .passwordChange, user: user, template: "reset_email", client: client,
+            purpose: invited ? "user_invitation" : "password_reset", requestLanguage: request.language)
         switch try await links.prepare(email, batch: &context.links) {
         case .failure(let refusal):
             return PreparedReset(log: makeLog(.failedChangePasswordRequest, refusal.description, request: request, user: user))
         case .success(let link):
-            var entry = makeLog(.successChangePasswordRequest, invited ? "Invitation email queued" : "Password reset email queued", request: request,
-                                user: user, client: client)
+            var entry = makeLog(
+                .successChangePasswordRequest, invited ? "Invitation email queued" : "Password reset email queued", request: request,
+                user: user, client: client)
             entry.details = ["outbox_id": .string(link.message?.id ?? "")]
             return PreparedReset(link: link, log: entry)
         }
@@ -193,11 +208,15 @@ public final class PasswordResetService: Sendable {
     /// password-change link: choosing a new password lifts the block. A Redirect To that is not allowed stops it
     /// (logged `fn`); a disabled template or a user without an address sends nothing, silently.
     public func sendBlockedAccountEmail(to user: User, ip: String?) async throws {
-        let email = LinkEmail(kind: .passwordChange, user: user, template: "blocked_account", client: nil, purpose: "blocked_account", sourceIP: ip,
-                              hidesInvitation: true)
+        let email = LinkEmail(
+            kind: .passwordChange, user: user, template: "blocked_account", client: nil, purpose: "blocked_account", sourceIP: ip,
+            hidesInvitation: true)
         if case .failure(let refusal) = try await links.send(email), case .resultURLNotAllowed = refusal {
-            try await store.insertLogs([makeLog(.failedNotification, refusal.description, ip: ip, userAgent: nil, user: user, client: nil,
-                                                connection: user.connection)])
+            try await store.insertLogs([
+                makeLog(
+                    .failedNotification, refusal.description, ip: ip, userAgent: nil, user: user, client: nil,
+                    connection: user.connection)
+            ])
         }
     }
 
@@ -212,8 +231,10 @@ public final class PasswordResetService: Sendable {
         }
         let connection = try await store.connection(name: opened.user.connection)
         let client: Client? = if let id = opened.ticket.clientID { try await store.client(id: id) } else { nil }
-        return .success(ResetPageState(ticket: opened.ticket, user: opened.user, policy: PasswordPolicy(connectionOptions: connection?.options ?? [:]),
-                                       client: client))
+        return .success(
+            ResetPageState(
+                ticket: opened.ticket, user: opened.user, policy: PasswordPolicy(connectionOptions: connection?.options ?? [:]),
+                client: client))
     }
 
     /// The user a link was issued for, whatever the link's state (for "send me a new link" on an expired page).
@@ -249,16 +270,18 @@ public final class PasswordResetService: Sendable {
             do {
                 try await links.checkResultURL(resultURL, client: state.client, property: "result_url")
             } catch {
-                try await logChange(.failedChangePassword, "The ticket's result URL is no longer allowed: \(resultURL)", ticket: state.ticket, user: user,
-                                    ip: ip, userAgent: userAgent)
+                try await logChange(
+                    .failedChangePassword, "The ticket's result URL is no longer allowed: \(resultURL)", ticket: state.ticket, user: user,
+                    ip: ip, userAgent: userAgent)
                 return .failure(.resultURLNotAllowed(resultURL))
             }
         }
         let hash = try await hasher.hash(newPassword)
         let now = clock.now
         let ticket = state.ticket
-        let entry = makeLog(.successChangePassword, "Changed password", ip: ip, userAgent: userAgent, user: user, client: state.client,
-                            connection: user.connection)
+        let entry = makeLog(
+            .successChangePassword, "Changed password", ip: ip, userAgent: userAgent, user: user, client: state.client,
+            connection: user.connection)
         let redeemer = self.redeemer
         let redeemed: User? = try await store.transaction { tx in
             guard var fresh = try await redeemer.redeem(ticket, in: tx, now: now) else { return nil }
@@ -282,14 +305,18 @@ public final class PasswordResetService: Sendable {
             return .failure(.ticket(try await redeemer.problemAfterFailedRedeem(ticket)))
         }
         let redirect = TicketRedeemer.successRedirect(for: ticket, email: changed.email, message: "Your password has been changed successfully.")
-        return .success(PasswordResetOutcome(redirectURL: redirect, user: changed, clientName: state.client?.name,
-                                             loginURL: state.client?.initiateLoginURI))
+        return .success(
+            PasswordResetOutcome(
+                redirectURL: redirect, user: changed, clientName: state.client?.name,
+                loginURL: state.client?.initiateLoginURI))
     }
 
     // MARK: logs
 
-    func makeLog(_ type: LogEvent.EventType, _ description: String, request: PasswordResetRequest, user: User?, client: Client? = nil,
-                 connection: Connection? = nil) -> LogEvent {
+    func makeLog(
+        _ type: LogEvent.EventType, _ description: String, request: PasswordResetRequest, user: User?, client: Client? = nil,
+        connection: Connection? = nil
+    ) -> LogEvent {
         let now = clock.now
         return LogEvent(
             logID: LogEvent.generateID(now: now), date: now, type: type, description: description, clientID: client?.clientID ?? request.clientID,
@@ -297,11 +324,14 @@ public final class PasswordResetService: Sendable {
             connection: connection?.name ?? request.connection, connectionID: connection?.id)
     }
 
-    func makeLog(_ type: LogEvent.EventType, _ description: String, ip: String?, userAgent: String?, user: User, client: Client?,
-                 connection: String) -> LogEvent {
+    func makeLog(
+        _ type: LogEvent.EventType, _ description: String, ip: String?, userAgent: String?, user: User, client: Client?,
+        connection: String
+    ) -> LogEvent {
         let now = clock.now
-        return LogEvent(logID: LogEvent.generateID(now: now), date: now, type: type, description: description, clientID: client?.clientID,
-                        clientName: client?.name, ip: ip, userAgent: userAgent, userID: user.userID, userName: user.email, connection: connection)
+        return LogEvent(
+            logID: LogEvent.generateID(now: now), date: now, type: type, description: description, clientID: client?.clientID,
+            clientName: client?.name, ip: ip, userAgent: userAgent, userID: user.userID, userName: user.email, connection: connection)
     }
 
     func log(_ type: LogEvent.EventType, _ description: String, request: PasswordResetRequest, user: User?, connection: Connection? = nil) async throws {

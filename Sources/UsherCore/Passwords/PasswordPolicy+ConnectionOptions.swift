@@ -109,8 +109,9 @@ extension PasswordPolicy {
             if let value = object["min_length"] {
                 if let n = integer(value) {
                     if !minLengthRange.contains(n) {
-                        report("Value \(n) is out of range \(minLengthRange.lowerBound)-\(minLengthRange.upperBound)",
-                               "password_complexity_options.min_length")
+                        report(
+                            "Value \(n) is out of range \(minLengthRange.lowerBound)-\(minLengthRange.upperBound)",
+                            "password_complexity_options.min_length")
                     }
                 } else {
                     report("Expected type integer but found type \(typeName(value))", "password_complexity_options.min_length")
@@ -145,8 +146,9 @@ extension PasswordPolicy {
                     continue
                 }
                 if entry.count > DictionarySettings.maxEntryLength {
-                    report("String is too long (\(entry.count) chars), maximum \(DictionarySettings.maxEntryLength)",
-                           "password_dictionary.dictionary[\(index)]")
+                    report(
+                        "String is too long (\(entry.count) chars), maximum \(DictionarySettings.maxEntryLength)",
+                        "password_dictionary.dictionary[\(index)]")
                 }
             }
         }

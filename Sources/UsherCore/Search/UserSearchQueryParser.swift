@@ -174,7 +174,7 @@ struct UserSearchQueryParser {
         }
         if keywordAt(i, "AND") { throw E(.unexpected("AND"), at: start) }
         if keywordAt(i, "OR") { throw E(.unexpected("OR"), at: start) }
-        if (c == "&" || c == "|"), scalar(at: i + 1) == c { throw E(.unexpected(String(c) + String(c)), at: start) }
+        if c == "&" || c == "|", scalar(at: i + 1) == c { throw E(.unexpected(String(c) + String(c)), at: start) }
 
         let word = try readWord(stopAtColon: true)
         if word.endedAtColon {

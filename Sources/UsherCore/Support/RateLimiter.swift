@@ -18,7 +18,10 @@ public final class RateLimiter: Sendable {
     public let burst: Int
     public let refill: TimeInterval
     private let clock: any UsherClock
-    private struct Bucket { var tokens: Double; var updated: Date }
+    private struct Bucket {
+        var tokens: Double
+        var updated: Date
+    }
     private let buckets = Mutex<[String: Bucket]>([:])
     /// Above this many keys, full buckets are dropped (they carry no information).
     private let maxKeys: Int
@@ -33,7 +36,9 @@ public final class RateLimiter: Sendable {
     /// Takes one token for `key` if there is one.
     public func take(_ key: String) -> Decision {
         let now = clock.now
-        let burst = Double(self.burst), refill = self.refill, maxKeys = self.maxKeys
+        let burst = Double(self.burst)
+        let refill = self.refill
+        let maxKeys = self.maxKeys
         return buckets.withLock { buckets in
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
             let elapsed = max(0, now.timeIntervalSince(bucket.updated))

@@ -1,6 +1,6 @@
 import Foundation
-import UsherLiquid
 import UsherJSON
+import UsherLiquid
 
 /// `GET/PATCH /api/v2/tenants/settings`: the names, support contacts and custom reset page templates read.
 public struct TenantService: Sendable {
@@ -41,7 +41,9 @@ public struct TenantService: Sendable {
                     throw UsherError.invalidBody("'Additional properties not allowed: \(unknown.prefix(40))' on property change_password.")
                 }
                 if let html = given["html"]?.stringValue {
-                    guard html.utf8.count <= 102_400 else { throw UsherError.invalidBody("'String is too long (max 102400)' on property change_password.html.") }
+                    guard html.utf8.count <= 102_400 else {
+                        throw UsherError.invalidBody("'String is too long (max 102400)' on property change_password.html.")
+                    }
                     do { _ = try LiquidTemplate.parse(html) } catch {
                         throw UsherError.invalidBody("'Invalid Liquid template: \(error.description)' on property change_password.html.")
                     }

@@ -18,7 +18,8 @@ public struct TenantSettings: Sendable, Equatable {
     /// The custom password-reset page (`change_password.html`), when enabled.
     public var customResetPage: String? {
         guard let settings = object["change_password"]?.objectValue, settings["enabled"]?.boolValue == true,
-              let html = settings["html"]?.stringValue, !html.isEmpty else { return nil }
+            let html = settings["html"]?.stringValue, !html.isEmpty
+        else { return nil }
         return html
     }
 

@@ -21,8 +21,10 @@ public struct LinkEmail: Sendable {
     /// the invitation, which only the reset email is.
     public var hidesInvitation: Bool
 
-    public init(kind: TicketKind, user: User, template: String, client: Client?, purpose: String, lifetime: Int? = nil,
-                requestLanguage: String? = nil, sourceIP: String? = nil, hidesInvitation: Bool = false) {
+    public init(
+        kind: TicketKind, user: User, template: String, client: Client?, purpose: String, lifetime: Int? = nil,
+        requestLanguage: String? = nil, sourceIP: String? = nil, hidesInvitation: Bool = false
+    ) {
         self.kind = kind
         self.user = user
         self.template = template
@@ -118,8 +120,9 @@ public struct LinkIssuer: Sendable {
         let url = link(for: email.kind, token: token)
         var profile = email.user
         if email.hidesInvitation { profile.appMetadata[User.needsInvitationKey] = nil }
-        var context = EmailTemplateContext(user: profile, url: url, client: email.client, connection: email.user.connection,
-                                           tenant: batch.tenant ?? TenantSettings(), tenantName: tenantName, requestLanguage: email.requestLanguage)
+        var context = EmailTemplateContext(
+            user: profile, url: url, client: email.client, connection: email.user.connection,
+            tenant: batch.tenant ?? TenantSettings(), tenantName: tenantName, requestLanguage: email.requestLanguage)
         context.sourceIP = email.sourceIP
         let rendered = try templates.render(template, defaultText: defaultText, context: context)
         if let resultURL = rendered.resultURL {
@@ -129,28 +132,36 @@ public struct LinkIssuer: Sendable {
                 return .failure(.resultURLNotAllowed(template: email.template, reason: error.message))
             }
         }
-        var prepared = ticket(kind: email.kind, token: token, userID: email.user.userID, clientID: email.client?.clientID, resultURL: rendered.resultURL,
-                              includeEmailInRedirect: template.includeEmailInRedirect, markEmailVerified: true,
-                              lifetime: email.lifetime ?? template.effectiveURLLifetime, origin: "email")
-        prepared.message = try mail.message(to: address, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
-                                            purpose: email.purpose, userID: email.user.userID)
+        var prepared = ticket(
+            kind: email.kind, token: token, userID: email.user.userID, clientID: email.client?.clientID, resultURL: rendered.resultURL,
+            includeEmailInRedirect: template.includeEmailInRedirect, markEmailVerified: true,
+            lifetime: email.lifetime ?? template.effectiveURLLifetime, origin: "email")
+        prepared.message = try mail.message(
+            to: address, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
+            purpose: email.purpose, userID: email.user.userID)
         return .success(prepared)
     }
 
     /// A ticket without an email (the Management API returns the link to its caller). `resultURL` must already
     /// have passed `checkResultURL`.
-    public func prepareTicket(kind: TicketKind, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
-                              markEmailVerified: Bool, lifetime: Int, origin: String) -> PreparedLink {
-        ticket(kind: kind, token: Ticket.generateToken(), userID: userID, clientID: clientID, resultURL: resultURL,
-               includeEmailInRedirect: includeEmailInRedirect, markEmailVerified: markEmailVerified, lifetime: lifetime, origin: origin)
+    public func prepareTicket(
+        kind: TicketKind, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
+        markEmailVerified: Bool, lifetime: Int, origin: String
+    ) -> PreparedLink {
+        ticket(
+            kind: kind, token: Ticket.generateToken(), userID: userID, clientID: clientID, resultURL: resultURL,
+            includeEmailInRedirect: includeEmailInRedirect, markEmailVerified: markEmailVerified, lifetime: lifetime, origin: origin)
     }
 
-    private func ticket(kind: TicketKind, token: String, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
-                        markEmailVerified: Bool, lifetime: Int, origin: String) -> PreparedLink {
+    private func ticket(
+        kind: TicketKind, token: String, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
+        markEmailVerified: Bool, lifetime: Int, origin: String
+    ) -> PreparedLink {
         let now = clock.now
-        let ticket = Ticket(tokenHash: SecureRandom.secretHash(token), kind: kind, userID: userID, clientID: clientID, resultURL: resultURL,
-                            includeEmailInRedirect: includeEmailInRedirect, markEmailVerified: markEmailVerified, origin: origin, createdAt: now,
-                            expiresAt: now.addingTimeInterval(TimeInterval(lifetime)))
+        let ticket = Ticket(
+            tokenHash: SecureRandom.secretHash(token), kind: kind, userID: userID, clientID: clientID, resultURL: resultURL,
+            includeEmailInRedirect: includeEmailInRedirect, markEmailVerified: markEmailVerified, origin: origin, createdAt: now,
+            expiresAt: now.addingTimeInterval(TimeInterval(lifetime)))
         return PreparedLink(ticket: ticket, link: link(for: kind, token: token), message: nil)
     }
 

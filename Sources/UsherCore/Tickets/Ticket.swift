@@ -34,8 +34,10 @@ public struct Ticket: Sendable, Equatable {
     /// Set when a newer ticket replaced this one.
     public var voidedAt: Date?
 
-    public init(tokenHash: String, kind: TicketKind, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
-                markEmailVerified: Bool, origin: String, createdAt: Date, expiresAt: Date, usedAt: Date? = nil, voidedAt: Date? = nil) {
+    public init(
+        tokenHash: String, kind: TicketKind, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
+        markEmailVerified: Bool, origin: String, createdAt: Date, expiresAt: Date, usedAt: Date? = nil, voidedAt: Date? = nil
+    ) {
         self.tokenHash = tokenHash
         self.kind = kind
         self.userID = userID

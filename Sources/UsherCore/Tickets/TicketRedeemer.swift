@@ -37,7 +37,8 @@ public struct TicketRedeemer: Sendable {
     /// expired page, and for logging a failed use).
     public func owner(token: String) async throws -> OpenedTicket? {
         guard Ticket.isWellFormed(token), let ticket = try await store.ticket(tokenHash: SecureRandom.secretHash(token)),
-              let user = try await store.user(id: ticket.userID) else { return nil }
+            let user = try await store.user(id: ticket.userID)
+        else { return nil }
         return OpenedTicket(ticket: ticket, user: user)
     }
 

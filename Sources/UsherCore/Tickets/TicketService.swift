@@ -19,11 +19,14 @@ public struct TicketService: Sendable {
     public static let maximumLifetime = 31_536_000
 
     /// Stores an API ticket (its own write) and returns its link.
-    private func issue(kind: TicketKind, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
-                       markEmailVerified: Bool, lifetime: Int) async throws -> String {
-        let prepared = links.prepareTicket(kind: kind, userID: userID, clientID: clientID, resultURL: resultURL,
-                                           includeEmailInRedirect: includeEmailInRedirect, markEmailVerified: markEmailVerified, lifetime: lifetime,
-                                           origin: "api")
+    private func issue(
+        kind: TicketKind, userID: String, clientID: String?, resultURL: String?, includeEmailInRedirect: Bool,
+        markEmailVerified: Bool, lifetime: Int
+    ) async throws -> String {
+        let prepared = links.prepareTicket(
+            kind: kind, userID: userID, clientID: clientID, resultURL: resultURL,
+            includeEmailInRedirect: includeEmailInRedirect, markEmailVerified: markEmailVerified, lifetime: lifetime,
+            origin: "api")
         try await links.write([prepared], in: store)
         return prepared.link
     }
@@ -131,7 +134,8 @@ public struct TicketService: Sendable {
 
     static func comparisonKey(_ url: String) -> String? {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = components.host?.lowercased(), !host.isEmpty, components.user == nil, components.password == nil else { return nil }
+            let host = components.host?.lowercased(), !host.isEmpty, components.user == nil, components.password == nil
+        else { return nil }
         let port = components.port ?? (scheme == "https" ? 443 : 80)
         var path = components.percentEncodedPath
         if path.isEmpty { path = "/" }

@@ -68,7 +68,9 @@ public struct MachineTokenService: Sendable {
             throw Self.oauth(.forbidden, "access_denied", "Service not enabled within domain: \(audience)")
         }
         guard let grant = try await store.clientGrant(clientID: client.clientID, audience: audience) else {
-            throw Self.oauth(.forbidden, "access_denied", "Client is not authorized to access \"\(audience)\". You need to create a \"client-grant\" associated to this API.")
+            throw Self.oauth(
+                .forbidden, "access_denied", "Client is not authorized to access \"\(audience)\". You need to create a \"client-grant\" associated to this API."
+            )
         }
         var scopes = grant.scope
         if let requestedScope, !requestedScope.trimmingCharacters(in: .whitespaces).isEmpty {

@@ -47,10 +47,11 @@ public final class TokenSigner: Sendable {
             let privateKey = try Insecure.RSA.PrivateKey(pem: record.privateKeyPEM)
             await collection.add(rsa: privateKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: record.kid))
             let (modulus, exponent) = try privateKey.publicKey.getKeyPrimitives()
-            published.append(.object([
-                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": .string(record.kid),
-                "n": .string(Base64URL.encode(modulus)), "e": .string(Base64URL.encode(exponent)),
-            ]))
+            published.append(
+                .object([
+                    "kty": "RSA", "use": "sig", "alg": "RS256", "kid": .string(record.kid),
+                    "n": .string(Base64URL.encode(modulus)), "e": .string(Base64URL.encode(exponent)),
+                ]))
         }
         guard let newest = records.max(by: { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }) else {
             throw UsherError(.internalFailure, "No signing key could be loaded")

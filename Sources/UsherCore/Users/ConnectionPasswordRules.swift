@@ -21,8 +21,10 @@ public struct ConnectionPasswordRules: PasswordRulesValidator {
     }
 
     /// The policy's checks, history included, with the policy's own error.
-    public static func check(_ password: String, policy: PasswordPolicy, user: User, hasher: any PasswordHasher,
-                             history: (any PasswordHistoryStore)?) async throws(PasswordPolicyError) {
+    public static func check(
+        _ password: String, policy: PasswordPolicy, user: User, hasher: any PasswordHasher,
+        history: (any PasswordHistoryStore)?
+    ) async throws(PasswordPolicyError) {
         var previous: [String] = []
         if policy.history.enabled && policy.history.size > 0 {
             previous = (try? await history?.passwordHistory(userID: user.userID, limit: policy.history.size)) ?? []

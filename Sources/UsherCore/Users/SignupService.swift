@@ -68,24 +68,32 @@ public struct SignupService: Sendable {
             guard case .string(let s) = value else { throw SignupError.bad("invalid_signup", "\(key) must be a string") }
             return s
         }
-        guard let clientID = try string("client_id"), !clientID.isEmpty else { throw SignupError.bad("invalid_request", "Missing required parameter: client_id") }
+        guard let clientID = try string("client_id"), !clientID.isEmpty else {
+            throw SignupError.bad("invalid_request", "Missing required parameter: client_id")
+        }
         guard let connectionName = try string("connection"), !connectionName.isEmpty else {
             throw SignupError.bad("invalid_request", "Missing required parameter: connection")
         }
         guard let email = try string("email"), !email.isEmpty else { throw SignupError.bad("invalid_signup", "Missing required parameter: email") }
-        guard let password = try string("password"), !password.isEmpty else { throw SignupError.bad("invalid_password", "Missing required parameter: password") }
+        guard let password = try string("password"), !password.isEmpty else {
+            throw SignupError.bad("invalid_password", "Missing required parameter: password")
+        }
         guard let client = try await store.client(id: clientID) else { throw SignupError.bad("invalid_request", "Unknown client_id") }
         guard let connection = try await store.connection(name: connectionName) else {
             throw SignupError.bad("invalid_connection", "The connection does not exist")
         }
         func fail(_ error: SignupError, _ reason: String) async throws -> Never {
-            try await store.insertLogs([LogEvent(date: clock.now, type: .failedSignup, description: reason, clientID: client.clientID, clientName: client.name,
-                                                 ip: ip, userAgent: userAgent, userName: email, connection: connection.name, connectionID: connection.id)])
+            try await store.insertLogs([
+                LogEvent(
+                    date: clock.now, type: .failedSignup, description: reason, clientID: client.clientID, clientName: client.name,
+                    ip: ip, userAgent: userAgent, userName: email, connection: connection.name, connectionID: connection.id)
+            ])
             throw error
         }
         if connection.signupDisabled {
-            try await fail(SignupError(code: "operation_not_allowed", description: "Public signup is disabled"),
-                           "Public signup is disabled")
+            try await fail(
+                SignupError(code: "operation_not_allowed", description: "Public signup is disabled"),
+                "Public signup is disabled")
         }
         let policy = PasswordPolicy(connectionOptions: connection.options)
         var probe = User(userID: "auth0|probe", connection: connection.name, email: email.lowercased(), createdAt: clock.now, updatedAt: clock.now)
@@ -96,8 +104,9 @@ public struct SignupService: Sendable {
         do {
             try policy.validate(password: password, user: PasswordUserInfo(userJSON: probe.managementJSON))
         } catch {
-            var refused = SignupError(name: error.name, code: "invalid_password",
-                                      description: .object(["rules": .array(error.failedRules.map(\.json)), "verified": false]))
+            var refused = SignupError(
+                name: error.name, code: "invalid_password",
+                description: .object(["rules": .array(error.failedRules.map(\.json)), "verified": false]))
             refused.message = error.message
             refused.policy = policy.policyText
             try await fail(refused, error.message)
@@ -113,9 +122,12 @@ public struct SignupService: Sendable {
         } catch let error as UsherError {
             try await fail(.bad("invalid_signup", error.message), error.message)
         }
-        try await store.insertLogs([LogEvent(date: clock.now, type: .successSignup, description: "Successful signup", clientID: client.clientID,
-                                             clientName: client.name, ip: ip, userAgent: userAgent, userID: user.userID, userName: user.email,
-                                             connection: connection.name, connectionID: connection.id)])
+        try await store.insertLogs([
+            LogEvent(
+                date: clock.now, type: .successSignup, description: "Successful signup", clientID: client.clientID,
+                clientName: client.name, ip: ip, userAgent: userAgent, userID: user.userID, userName: user.email,
+                connection: connection.name, connectionID: connection.id)
+        ])
         try await verification.sendVerificationEmail(to: user, client: client)
         var response: JSONObject = ["_id": .string(user.providerUserID), "email_verified": false, "email": .string(user.email ?? "")]
         for key in ["username", "given_name", "family_name", "name", "nickname", "picture"] {

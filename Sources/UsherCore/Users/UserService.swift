@@ -49,7 +49,9 @@ public struct UserSearchRequest: Sendable {
             throw .invalidQuery("Query validation error: 'search_engine' must be v1, v2 or v3")
         }
         if perPage > 0 && QueryParameters.end(start: QueryParameters.offset(page: page, perPage: perPage), count: perPage) > Self.maximumReachable {
-            throw .invalidQuery("You can only page through the first \(Self.maximumReachable) records. See https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation")
+            throw .invalidQuery(
+                "You can only page through the first \(Self.maximumReachable) records. See https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation"
+            )
         }
     }
 
@@ -200,7 +202,9 @@ public struct UserService: Sendable {
     /// `GET /api/v2/users-by-email`.
     public func users(email rawEmail: String) async throws -> [User] {
         guard UserValidation.isPlausibleEmail(rawEmail.lowercased()) else {
-            throw UsherError.invalidQuery("Query validation error: 'Object didn't pass validation for format email: \(rawEmail)' on property email (Email address to search for (case-sensitive)).")
+            throw UsherError.invalidQuery(
+                "Query validation error: 'Object didn't pass validation for format email: \(rawEmail)' on property email (Email address to search for (case-sensitive))."
+            )
         }
         return try await store.users(email: rawEmail.lowercased())
     }
@@ -247,7 +251,8 @@ public struct UserService: Sendable {
             case .userID: u.userID
             }
         }
-        let ka = key(a), kb = key(b)
+        let ka = key(a)
+        let kb = key(b)
         if ka == kb { return a.userID < b.userID }
         return ascending ? ka < kb : ka > kb
     }

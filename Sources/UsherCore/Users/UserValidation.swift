@@ -27,14 +27,15 @@ public enum UserValidation {
         guard email.utf8.count <= 254 else { return false }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
-        let local = parts[0], domain = parts[1]
+        let local = parts[0]
+        let domain = parts[1]
         guard !local.isEmpty, local.utf8.count <= 64, !domain.isEmpty else { return false }
         // Byte by byte (this runs on every reset request): multi-byte UTF-8 characters are all above 0x7F and pass.
         for byte in email.utf8 {
             switch byte {
             case ...0x20, 0x7F: return false
             case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"),
-                 UInt8(ascii: "\\"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "\""):
+                UInt8(ascii: "\\"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "\""):
                 return false
             default: break
             }

@@ -28,8 +28,11 @@ public struct EmailVerificationService: Sendable {
         case .success(let prepared): return prepared.message
         case .failure(let refusal):
             if case .resultURLNotAllowed = refusal {
-                try await store.insertLogs([LogEvent(date: clock.now, type: .failedNotification, description: refusal.description, clientID: client?.clientID,
-                                                     clientName: client?.name, userID: user.userID, userName: user.email, connection: user.connection)])
+                try await store.insertLogs([
+                    LogEvent(
+                        date: clock.now, type: .failedNotification, description: refusal.description, clientID: client?.clientID,
+                        clientName: client?.name, userID: user.userID, userName: user.email, connection: user.connection)
+                ])
             }
             return nil
         }
@@ -54,8 +57,11 @@ public struct EmailVerificationService: Sendable {
             user.emailVerified = true
             user.updatedAt = now
             try await tx.updateUser(user)
-            try await tx.insertLogs([LogEvent(date: now, type: .successVerificationEmail, description: "Email verified", clientID: ticket.clientID,
-                                              ip: ip, userAgent: userAgent, userID: user.userID, userName: user.email, connection: user.connection)])
+            try await tx.insertLogs([
+                LogEvent(
+                    date: now, type: .successVerificationEmail, description: "Email verified", clientID: ticket.clientID,
+                    ip: ip, userAgent: userAgent, userID: user.userID, userName: user.email, connection: user.connection)
+            ])
             return user
         }
         guard let user = verified else { return .failure(.used) }

@@ -31,10 +31,14 @@ struct DiscoveryRoutes {
                 "response_modes_supported": ["query"],
                 "subject_types_supported": ["public"],
                 "scopes_supported": ["openid", "profile", "email", "offline_access"],
-                "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "name", "nickname", "picture", "given_name", "family_name",
-                                     "updated_at", "email", "email_verified"],
-                "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password",
-                                          "http://auth0.com/oauth/grant-type/password-realm"],
+                "claims_supported": [
+                    "sub", "iss", "aud", "exp", "iat", "nonce", "name", "nickname", "picture", "given_name", "family_name",
+                    "updated_at", "email", "email_verified",
+                ],
+                "grant_types_supported": [
+                    "authorization_code", "refresh_token", "client_credentials", "password",
+                    "http://auth0.com/oauth/grant-type/password-realm",
+                ],
                 "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
                 "id_token_signing_alg_values_supported": ["RS256"],

@@ -12,7 +12,8 @@ struct SignupRoutes {
         let signupLimiter = services.signupLimiter
         routes.post("dbconnections/signup") { request, context -> Response in
             guard signupLimiter.take(context.clientAddress ?? "-").allowed else {
-                throw SignupError(.rateLimited, code: "too_many_requests", description: "Too many sign-ups from your network. Wait a few minutes and try again.")
+                throw SignupError(
+                    .rateLimited, code: "too_many_requests", description: "Too many sign-ups from your network. Wait a few minutes and try again.")
             }
             let body = try await HTTPInput.jsonObjectOrForm(request)
             return HTTPOutput.json(try await signups.signup(body, ip: context.clientAddress, userAgent: request.headers[.userAgent]))

@@ -30,8 +30,9 @@ struct TokenRoutes {
             switch grantType {
             case "client_credentials": break
             case "authorization_code":
-                userTokens = try await login.exchangeCode(code: fields["code"], redirectURI: fields["redirect_uri"], codeVerifier: fields["code_verifier"],
-                                                          clientID: clientID, clientSecret: clientSecret)
+                userTokens = try await login.exchangeCode(
+                    code: fields["code"], redirectURI: fields["redirect_uri"], codeVerifier: fields["code_verifier"],
+                    clientID: clientID, clientSecret: clientSecret)
             case "refresh_token":
                 userTokens = try await login.refresh(token: fields["refresh_token"], clientID: clientID, clientSecret: clientSecret)
             case "password", "http://auth0.com/oauth/grant-type/password-realm":
@@ -61,7 +62,8 @@ struct TokenRoutes {
 
         routes.post("oauth/revoke") { request, _ -> Response in
             let fields = try await HTTPInput.fields(request)
-            var clientID = fields["client_id"], clientSecret = fields["client_secret"]
+            var clientID = fields["client_id"]
+            var clientSecret = fields["client_secret"]
             if let basic = Self.basicCredentials(request) { (clientID, clientSecret) = (basic.id, basic.secret) }
             try await services.login.revoke(token: fields["token"], clientID: clientID, clientSecret: clientSecret)
             return Response(status: .ok)

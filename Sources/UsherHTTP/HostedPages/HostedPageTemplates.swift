@@ -53,104 +53,106 @@ enum HostedPageTemplates {
     /// The reset / invitation form. Variables: Auth0's (`email`, `ticket`, `csrf_token`, `password_policy`,
     /// `password_complexity_options`, `tenant.*`, `lang`) and Usher's (`type`, `user`, `query`, `rules`,
     /// `rules_json`, `errors`, `application`, `csp_nonce`, `titles`).
-    static let resetForm = layoutHead + """
-        <h1 id="title" data-invite="{{ titles.invite | escape }}" data-reset="{{ titles.reset | escape }}">{% if type == 'invite' %}{{ titles.invite | escape }}{% else %}{{ titles.reset | escape }}{% endif %}</h1>
-        <p id="intro" class="hint" data-invite="Your account{% if email %} {{ email | escape }}{% endif %} is ready. Choose a password to activate it{% if application.name %} and continue to {{ application.name | escape }}{% endif %}." data-reset="Choose a new password for {{ email | escape }}.">{% if type == 'invite' %}Your account{% if email %} {{ email | escape }}{% endif %} is ready. Choose a password to activate it{% if application.name %} and continue to {{ application.name | escape }}{% endif %}.{% else %}Choose a new password for {{ email | escape }}.{% endif %}</p>
-        <div role="alert" id="errors" aria-live="assertive">{% for error in errors %}<p>{{ error | escape }}</p>{% endfor %}</div>
-        <form id="reset-form" method="post" action="/lo/reset" novalidate>
-        <input type="hidden" name="_csrf" value="{{ csrf_token | escape }}">
-        <input type="hidden" name="ticket" value="{{ ticket | escape }}">
-        <input type="hidden" name="email" value="{{ email | escape }}">
-        <input type="hidden" name="type" value="{{ type | escape }}">
-        <input type="text" name="username" value="{{ email | escape }}" autocomplete="username" hidden>
-        <label for="newPassword">New password</label>
-        <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required aria-describedby="password-rules">
-        <ul id="password-rules" aria-label="Password requirements">
-        {% for rule in rules %}<li data-rule="{{ rule.key | escape }}" class="unmet">{{ rule.text | escape }}</li>
-        {% endfor %}</ul>
-        <label for="confirmNewPassword">Confirm new password</label>
-        <input id="confirmNewPassword" name="confirmNewPassword" type="password" autocomplete="new-password" required>
-        <div id="match" class="match" aria-live="polite"></div>
-        <button type="submit" id="submit" data-invite="Set password" data-reset="Reset password">{% if type == 'invite' %}Set password{% else %}Reset password{% endif %}</button>
-        </form>
-        <script nonce="{{ csp_nonce | escape }}">
-        (function () {
-          var policy = {{ rules_json }};
-          var m = /(?:^#|&)type=(invite|reset)(?:&|$)/.exec(window.location.hash || "");
-          if (m) {
-            var kind = m[1];
-            ["title", "intro", "submit"].forEach(function (id) {
-              var el = document.getElementById(id);
-              if (el && el.dataset[kind]) { el.textContent = el.dataset[kind]; }
-            });
-            document.querySelector("input[name=type]").value = kind;
-            document.title = document.getElementById("title").textContent;
-          }
-          var password = document.getElementById("newPassword");
-          var confirm = document.getElementById("confirmNewPassword");
-          var special = policy.special_characters || "";
-          function classes(p) {
-            return {
-              lowerCase: /[a-z]/.test(p), upperCase: /[A-Z]/.test(p), numbers: /[0-9]/.test(p),
-              specialCharacters: p.split("").some(function (c) { return special.indexOf(c) >= 0; })
-            };
-          }
-          function longestRun(p) {
-            var best = 0, run = 0, prev = null;
-            Array.from(p).forEach(function (c) { run = c === prev ? run + 1 : 1; prev = c; best = Math.max(best, run); });
-            return best;
-          }
-          function check(p) {
-            var c = classes(p), count = [c.lowerCase, c.upperCase, c.numbers, c.specialCharacters].filter(Boolean).length;
-            return {
-              length: p.length > 0 && p.length >= policy.min_length,
-              characters: policy.policy === "fair" ? (c.lowerCase && c.upperCase && c.numbers) : count >= 3,
-              identical: p.length > 0 && longestRun(p) <= (policy.max_identical_characters || 1000),
-              "max-bytes": new TextEncoder().encode(p).length <= policy.max_bytes
-            };
-          }
-          function update() {
-            var result = check(password.value);
-            document.querySelectorAll("#password-rules li").forEach(function (li) {
-              var ok = result[li.dataset.rule];
-              if (ok === undefined) { return; }
-              li.className = ok ? "met" : "unmet";
-            });
-            var match = document.getElementById("match");
-            if (!confirm.value) { match.textContent = ""; }
-            else { match.textContent = confirm.value === password.value ? "Passwords match" : "Passwords don't match"; }
-          }
-          password.addEventListener("input", update);
-          confirm.addEventListener("input", update);
-          update();
-        })();
-        </script>
-        """ + layoutFoot
+    static let resetForm =
+        layoutHead + """
+            <h1 id="title" data-invite="{{ titles.invite | escape }}" data-reset="{{ titles.reset | escape }}">{% if type == 'invite' %}{{ titles.invite | escape }}{% else %}{{ titles.reset | escape }}{% endif %}</h1>
+            <p id="intro" class="hint" data-invite="Your account{% if email %} {{ email | escape }}{% endif %} is ready. Choose a password to activate it{% if application.name %} and continue to {{ application.name | escape }}{% endif %}." data-reset="Choose a new password for {{ email | escape }}.">{% if type == 'invite' %}Your account{% if email %} {{ email | escape }}{% endif %} is ready. Choose a password to activate it{% if application.name %} and continue to {{ application.name | escape }}{% endif %}.{% else %}Choose a new password for {{ email | escape }}.{% endif %}</p>
+            <div role="alert" id="errors" aria-live="assertive">{% for error in errors %}<p>{{ error | escape }}</p>{% endfor %}</div>
+            <form id="reset-form" method="post" action="/lo/reset" novalidate>
+            <input type="hidden" name="_csrf" value="{{ csrf_token | escape }}">
+            <input type="hidden" name="ticket" value="{{ ticket | escape }}">
+            <input type="hidden" name="email" value="{{ email | escape }}">
+            <input type="hidden" name="type" value="{{ type | escape }}">
+            <input type="text" name="username" value="{{ email | escape }}" autocomplete="username" hidden>
+            <label for="newPassword">New password</label>
+            <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required aria-describedby="password-rules">
+            <ul id="password-rules" aria-label="Password requirements">
+            {% for rule in rules %}<li data-rule="{{ rule.key | escape }}" class="unmet">{{ rule.text | escape }}</li>
+            {% endfor %}</ul>
+            <label for="confirmNewPassword">Confirm new password</label>
+            <input id="confirmNewPassword" name="confirmNewPassword" type="password" autocomplete="new-password" required>
+            <div id="match" class="match" aria-live="polite"></div>
+            <button type="submit" id="submit" data-invite="Set password" data-reset="Reset password">{% if type == 'invite' %}Set password{% else %}Reset password{% endif %}</button>
+            </form>
+            <script nonce="{{ csp_nonce | escape }}">
+            (function () {
+              var policy = {{ rules_json }};
+              var m = /(?:^#|&)type=(invite|reset)(?:&|$)/.exec(window.location.hash || "");
+              if (m) {
+                var kind = m[1];
+                ["title", "intro", "submit"].forEach(function (id) {
+                  var el = document.getElementById(id);
+                  if (el && el.dataset[kind]) { el.textContent = el.dataset[kind]; }
+                });
+                document.querySelector("input[name=type]").value = kind;
+                document.title = document.getElementById("title").textContent;
+              }
+              var password = document.getElementById("newPassword");
+              var confirm = document.getElementById("confirmNewPassword");
+              var special = policy.special_characters || "";
+              function classes(p) {
+                return {
+                  lowerCase: /[a-z]/.test(p), upperCase: /[A-Z]/.test(p), numbers: /[0-9]/.test(p),
+                  specialCharacters: p.split("").some(function (c) { return special.indexOf(c) >= 0; })
+                };
+              }
+              function longestRun(p) {
+                var best = 0, run = 0, prev = null;
+                Array.from(p).forEach(function (c) { run = c === prev ? run + 1 : 1; prev = c; best = Math.max(best, run); });
+                return best;
+              }
+              function check(p) {
+                var c = classes(p), count = [c.lowerCase, c.upperCase, c.numbers, c.specialCharacters].filter(Boolean).length;
+                return {
+                  length: p.length > 0 && p.length >= policy.min_length,
+                  characters: policy.policy === "fair" ? (c.lowerCase && c.upperCase && c.numbers) : count >= 3,
+                  identical: p.length > 0 && longestRun(p) <= (policy.max_identical_characters || 1000),
+                  "max-bytes": new TextEncoder().encode(p).length <= policy.max_bytes
+                };
+              }
+              function update() {
+                var result = check(password.value);
+                document.querySelectorAll("#password-rules li").forEach(function (li) {
+                  var ok = result[li.dataset.rule];
+                  if (ok === undefined) { return; }
+                  li.className = ok ? "met" : "unmet";
+                });
+                var match = document.getElementById("match");
+                if (!confirm.value) { match.textContent = ""; }
+                else { match.textContent = confirm.value === password.value ? "Passwords match" : "Passwords don't match"; }
+              }
+              password.addEventListener("input", update);
+              confirm.addEventListener("input", update);
+              update();
+            })();
+            </script>
+            """ + layoutFoot
 
     /// A page with a title, a message and optionally the "send me a new link" form.
     /// Variables: `page_title`, `message`, `resend` (`{ticket, ask_email}`), `link` (`{href, text}`), `csrf_token`.
-    static let message = layoutHead + """
-        <h1 id="title">{{ page_title | escape }}</h1>
-        {% for paragraph in paragraphs %}<p>{{ paragraph | escape }}</p>{% endfor %}
-        {% if errors.size > 0 %}<div role="alert" id="errors">{% for error in errors %}<p>{{ error | escape }}</p>{% endfor %}</div>{% endif %}
-        {% if resend %}
-        <form id="resend-form" method="post" action="/lo/reset/resend">
-        <input type="hidden" name="_csrf" value="{{ csrf_token | escape }}">
-        {% if resend.ticket %}<input type="hidden" name="ticket" value="{{ resend.ticket | escape }}">{% endif %}
-        {% if resend.ask_email %}<label for="email">Email address</label>
-        <input id="email" name="email" type="email" autocomplete="email" required>{% endif %}
-        <button type="submit" id="resend">Send me a new link</button>
-        </form>
-        {% endif %}
-        {% if confirm %}
-        <form id="confirm-form" method="post" action="{{ confirm.action | escape }}">
-        <input type="hidden" name="_csrf" value="{{ csrf_token | escape }}">
-        <input type="hidden" name="ticket" value="{{ confirm.ticket | escape }}">
-        <button type="submit" id="confirm">{{ confirm.label | escape }}</button>
-        </form>
-        {% endif %}
-        {% if link %}<p><a id="continue" href="{{ link.href | escape }}">{{ link.text | escape }}</a></p>{% endif %}
-        """ + layoutFoot
+    static let message =
+        layoutHead + """
+            <h1 id="title">{{ page_title | escape }}</h1>
+            {% for paragraph in paragraphs %}<p>{{ paragraph | escape }}</p>{% endfor %}
+            {% if errors.size > 0 %}<div role="alert" id="errors">{% for error in errors %}<p>{{ error | escape }}</p>{% endfor %}</div>{% endif %}
+            {% if resend %}
+            <form id="resend-form" method="post" action="/lo/reset/resend">
+            <input type="hidden" name="_csrf" value="{{ csrf_token | escape }}">
+            {% if resend.ticket %}<input type="hidden" name="ticket" value="{{ resend.ticket | escape }}">{% endif %}
+            {% if resend.ask_email %}<label for="email">Email address</label>
+            <input id="email" name="email" type="email" autocomplete="email" required>{% endif %}
+            <button type="submit" id="resend">Send me a new link</button>
+            </form>
+            {% endif %}
+            {% if confirm %}
+            <form id="confirm-form" method="post" action="{{ confirm.action | escape }}">
+            <input type="hidden" name="_csrf" value="{{ csrf_token | escape }}">
+            <input type="hidden" name="ticket" value="{{ confirm.ticket | escape }}">
+            <button type="submit" id="confirm">{{ confirm.label | escape }}</button>
+            </form>
+            {% endif %}
+            {% if link %}<p><a id="continue" href="{{ link.href | escape }}">{{ link.text | escape }}</a></p>{% endif %}
+            """ + layoutFoot
 
     static let parsedResetForm = try! LiquidTemplate.parse(resetForm, name: "reset-password")
     static let parsedMessage = try! LiquidTemplate.parse(message, name: "message")

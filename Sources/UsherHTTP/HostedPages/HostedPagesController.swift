@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import UsherCore
-import UsherLiquid
 import UsherJSON
+import UsherLiquid
 
 /// The pages a person's browser sees: the ones reached from an emailed link (`/lo/reset` for invitations and
 /// password resets, `/lo/reset/resend`, `/lo/verify_email`) and the login pages (`/authorize`, `/u/login`, `/v2/logout`).
@@ -39,7 +39,8 @@ public struct HostedPagesController: Sendable {
     /// The browser's CSRF cookie value, if it has a well-formed one.
     static func csrfCookieValue(_ request: Request) -> String? {
         guard let value = request.cookies[csrfCookie]?.value,
-              value.count == 43, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else { return nil }
+            value.count == 43, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        else { return nil }
         return value
     }
 
@@ -97,10 +98,14 @@ public struct HostedPagesController: Sendable {
         return response
     }
 
-    func messagePage(_ status: HTTPResponse.Status, title: String, paragraphs: [String], resend: JSONObject? = nil, link: (String, String)? = nil,
-                     confirm: JSONObject? = nil, errors: [String] = []) -> Page {
-        var globals: JSONObject = ["page_title": .string(title), "paragraphs": .array(paragraphs.map(JSONValue.string)),
-                                   "errors": .array(errors.map(JSONValue.string))]
+    func messagePage(
+        _ status: HTTPResponse.Status, title: String, paragraphs: [String], resend: JSONObject? = nil, link: (String, String)? = nil,
+        confirm: JSONObject? = nil, errors: [String] = []
+    ) -> Page {
+        var globals: JSONObject = [
+            "page_title": .string(title), "paragraphs": .array(paragraphs.map(JSONValue.string)),
+            "errors": .array(errors.map(JSONValue.string)),
+        ]
         if let resend { globals["resend"] = .object(resend) }
         if let confirm { globals["confirm"] = .object(confirm) }
         if let (href, text) = link { globals["link"] = ["href": .string(href), "text": .string(text)] }

@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import UsherCore
-import UsherLiquid
 import UsherJSON
+import UsherLiquid
 
 /// A login transaction being shown or submitted: what the form needs to be shown again.
 struct LoginForm: Sendable {
@@ -32,8 +32,9 @@ extension HostedPagesController {
     /// The session cookie for `value`, or the one that clears it. `SameSite=Lax`: single sign-on arrives as a
     /// top-level navigation from the application's site.
     func makeSessionCookie(_ value: String?) -> Cookie {
-        Cookie(name: Self.sessionCookie, value: value ?? "", maxAge: value == nil ? 0 : Int(services.login.lifetimes.session), path: "/", secure: isHTTPS,
-               httpOnly: true, sameSite: .lax)
+        Cookie(
+            name: Self.sessionCookie, value: value ?? "", maxAge: value == nil ? 0 : Int(services.login.lifetimes.session), path: "/", secure: isHTTPS,
+            httpOnly: true, sameSite: .lax)
     }
 
     func redirect(_ location: String, cookies: [Cookie] = []) -> Response {
@@ -56,8 +57,9 @@ extension HostedPagesController {
                 // Single sign-on: an existing session skips the form; Actions still run for this application.
                 let connection = try await services.store.connection(name: user.connection)
                 if let connection {
-                    return try await finish(user: user, connection: connection, client: client, authorization: authorization, request: request, context: context,
-                                            newSession: nil)
+                    return try await finish(
+                        user: user, connection: connection, client: client, authorization: authorization, request: request, context: context,
+                        newSession: nil)
                 }
             }
             if authorization.prompt == "none" {
@@ -69,19 +71,24 @@ extension HostedPagesController {
 
     /// What the post-login Actions of this authorization request are told besides the user.
     func actionsContext(_ authorization: AuthorizationRequest, client: Client, request: Request, context: UsherRequestContext) -> PostLoginContext {
-        PostLoginContext(client: client, flow: "oidc-basic-profile", scope: authorization.scope, audience: authorization.audience,
-                         redirectURI: authorization.redirectURI, state: authorization.state, ip: context.clientAddress,
-                         userAgent: request.headers[.userAgent])
+        PostLoginContext(
+            client: client, flow: "oidc-basic-profile", scope: authorization.scope, audience: authorization.audience,
+            redirectURI: authorization.redirectURI, state: authorization.state, ip: context.clientAddress,
+            userAgent: request.headers[.userAgent])
     }
 
     /// After a successful password check or with a live session: Actions, then the code back to the application.
-    func finish(user: User, connection: Connection, client: Client, authorization: AuthorizationRequest, request: Request, context: UsherRequestContext,
-                newSession: String?, actionsRunAhead: Task<PostLoginOutcome?, Never>? = nil) async throws -> Response {
+    func finish(
+        user: User, connection: Connection, client: Client, authorization: AuthorizationRequest, request: Request, context: UsherRequestContext,
+        newSession: String?, actionsRunAhead: Task<PostLoginOutcome?, Never>? = nil
+    ) async throws -> Response {
         let login = services.login
         let cookies = newSession.map { [makeSessionCookie($0)] } ?? []
-        switch try await login.finishLogin(user: user, connection: connection,
-                                           context: actionsContext(authorization, client: client, request: request, context: context),
-                                           actionsRunAhead: actionsRunAhead) {
+        switch try await login.finishLogin(
+            user: user, connection: connection,
+            context: actionsContext(authorization, client: client, request: request, context: context),
+            actionsRunAhead: actionsRunAhead)
+        {
         case .failure(.denied(let reason)):
             return redirect(authorization.redirect([("error", "access_denied"), ("error_description", reason)]), cookies: cookies)
         case .failure(.actionFailed(let message)):
@@ -108,7 +115,8 @@ extension HostedPagesController {
         var page = LoginPageTemplates.parsedDefaultPage
         var strict = true
         if let custom = try await services.tenant.settings().object["universal_login_template"]?.stringValue,
-           let parsed = try? LiquidTemplate.parse(custom, name: "universal-login") {
+            let parsed = try? LiquidTemplate.parse(custom, name: "universal-login")
+        {
             page = parsed
             strict = false
         }
@@ -116,8 +124,10 @@ extension HostedPagesController {
         let globals: JSONObject = [
             "locale": "en", "state": .string(state),
             "application": ["id": .string(client.clientID), "name": .string(client.name), "metadata": .object(client.clientMetadata)],
-            "tenant": ["friendly_name": tenant.object["friendly_name"] ?? .null, "support_email": tenant.object["support_email"] ?? .null,
-                       "support_url": tenant.object["support_url"] ?? .null],
+            "tenant": [
+                "friendly_name": tenant.object["friendly_name"] ?? .null, "support_email": tenant.object["support_email"] ?? .null,
+                "support_url": tenant.object["support_url"] ?? .null,
+            ],
             "prompt": ["name": "login", "screen": ["name": "login", "texts": ["title": .string(Self.loginTitle)]]],
         ]
         let html: String
@@ -128,7 +138,8 @@ extension HostedPagesController {
         }
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
         if strict {
-            headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'"
+            headers[.contentSecurityPolicy] =
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'"
         }
         var response = Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
         response.setCookie(makeCSRFCookie(csrf.cookie))
@@ -138,7 +149,8 @@ extension HostedPagesController {
     /// The login transaction a `state` seals, if it is still good and its application still accepts its redirect URI.
     func openLogin(_ state: String?, username: String? = nil) async throws -> LoginForm? {
         guard let state, let authorization = services.login.openTransaction(state),
-              let client = try await services.store.client(id: authorization.clientID), client.callbacks.contains(authorization.redirectURI) else { return nil }
+            let client = try await services.store.client(id: authorization.clientID), client.callbacks.contains(authorization.redirectURI)
+        else { return nil }
         return LoginForm(state: state, authorization: authorization, client: client, username: username ?? authorization.loginHint ?? "")
     }
 
@@ -152,15 +164,18 @@ extension HostedPagesController {
         guard let form = try await openLogin(fields["state"], username: fields["username"] ?? "") else { throw HostedPageError.loginExpired }
         let (authorization, client) = (form.authorization, form.client)
         let login = services.login
-        switch try await login.authenticate(identifier: form.username, password: fields["password"] ?? "", connection: authorization.connection,
-                                            clientID: client.clientID, ip: context.clientAddress, userAgent: request.headers[.userAgent],
-                                            actionsContext: actionsContext(authorization, client: client, request: request, context: context)) {
+        switch try await login.authenticate(
+            identifier: form.username, password: fields["password"] ?? "", connection: authorization.connection,
+            clientID: client.clientID, ip: context.clientAddress, userAgent: request.headers[.userAgent],
+            actionsContext: actionsContext(authorization, client: client, request: request, context: context))
+        {
         case .failure(let failure):
             throw HostedPageError.loginRefused(failure, form)
         case .success(let authentication):
             let session = try await login.createSession(for: authentication.user, ip: context.clientAddress, userAgent: request.headers[.userAgent])
-            return try await finish(user: authentication.user, connection: authentication.connection, client: client, authorization: authorization,
-                                    request: request, context: context, newSession: session, actionsRunAhead: authentication.actionsRunAhead)
+            return try await finish(
+                user: authentication.user, connection: authentication.connection, client: client, authorization: authorization,
+                request: request, context: context, newSession: session, actionsRunAhead: authentication.actionsRunAhead)
         }
     }
 

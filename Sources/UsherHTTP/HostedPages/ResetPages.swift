@@ -16,9 +16,12 @@ extension HostedPagesController {
         routes.post("lo/reset") { request, context in try await pages.submitReset(request, context) }
         routes.post("lo/reset/resend") { request, context in try await pages.resend(request, context) }
         routes.get("lo/reset/request") { request, _ in
-            try await pages.render(pages.messagePage(.ok, title: "Forgot your password?", paragraphs: [
-                "Enter your email address and we will send you a link to choose a new password.",
-            ], resend: ["ask_email": true]), request: request)
+            try await pages.render(
+                pages.messagePage(
+                    .ok, title: "Forgot your password?",
+                    paragraphs: [
+                        "Enter your email address and we will send you a link to choose a new password."
+                    ], resend: ["ask_email": true]), request: request)
         }
         return routes
     }
@@ -60,7 +63,8 @@ extension HostedPagesController {
             "password_no_personal_info": .bool(policy.noPersonalInfo),
             "user": .object(publicUser),
             "query": .object(JSONObject(query.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
-            "rules": .array(policy.rules.map { rule in .object(["key": .string(Self.ruleKey(rule.id)), "id": .string(rule.id), "text": .string(rule.summary)]) }),
+            "rules": .array(
+                policy.rules.map { rule in .object(["key": .string(Self.ruleKey(rule.id)), "id": .string(rule.id), "text": .string(rule.summary)]) }),
             "rules_json": .string(rulesJSON),
             "errors": .array(errors.map(JSONValue.string)),
         ]
@@ -72,7 +76,8 @@ extension HostedPagesController {
                 return Page(status: status, template: try LiquidTemplate.parse(custom, name: "change_password.html"), globals: globals, strictCSP: false)
             } catch {
                 // Saving refuses templates that do not parse, so this is a template stored before that check; fall back loudly.
-                globals["errors"] = .array((errors + ["(The custom password page failed to parse: \(error.description); showing the default page.)"]).map(JSONValue.string))
+                globals["errors"] = .array(
+                    (errors + ["(The custom password page failed to parse: \(error.description); showing the default page.)"]).map(JSONValue.string))
             }
         }
         return Page(status: status, template: HostedPageTemplates.parsedResetForm, globals: globals)
@@ -112,9 +117,12 @@ extension HostedPagesController {
                 return Response(status: .found, headers: [.location: url])
             }
             let link = done.loginURL.map { ($0, "Continue to \(done.clientName ?? "the application")") }
-            return try await render(messagePage(.ok, title: "Your password has been set", paragraphs: [
-                "Your password has been changed successfully. You can now sign in with it.",
-            ], link: link), request: request)
+            return try await render(
+                messagePage(
+                    .ok, title: "Your password has been set",
+                    paragraphs: [
+                        "Your password has been changed successfully. You can now sign in with it."
+                    ], link: link), request: request)
         case .failure(let failure):
             throw HostedPageError.resetRefused(failure, token: token, fields: fields)
         }
@@ -136,13 +144,17 @@ extension HostedPagesController {
         }
         guard let email else { throw HostedPageError.resendWithoutEmail }
         do {
-            _ = try services.passwordResets.request(email: email, connection: connection, clientID: clientID, ip: context.clientAddress,
-                                                    userAgent: request.headers[.userAgent], language: request.headers[.acceptLanguage])
+            _ = try services.passwordResets.request(
+                email: email, connection: connection, clientID: clientID, ip: context.clientAddress,
+                userAgent: request.headers[.userAgent], language: request.headers[.acceptLanguage])
         } catch let error as UsherError {
             throw HostedPageError.resendRefused(error)
         }
-        return try await render(messagePage(.ok, title: "Check your email", paragraphs: [
-            "If an account exists for that address, we've sent a new link. It can take a minute to arrive; check your spam folder too.",
-        ]), request: request)
+        return try await render(
+            messagePage(
+                .ok, title: "Check your email",
+                paragraphs: [
+                    "If an account exists for that address, we've sent a new link. It can take a minute to arrive; check your spam folder too."
+                ]), request: request)
     }
 }

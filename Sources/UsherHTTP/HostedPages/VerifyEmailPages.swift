@@ -25,9 +25,11 @@ extension HostedPagesController {
         case .failure(let problem):
             throw HostedPageError.unusableVerificationLink(problem)
         case .success(let (_, user)):
-            return try await render(messagePage(.ok, title: "Confirm your email address", paragraphs: ["Confirm that \(user.email ?? "this address") is yours."],
-                                                confirm: ["action": "/lo/verify_email", "ticket": .string(token), "label": "Confirm my email address"]),
-                                    request: request)
+            return try await render(
+                messagePage(
+                    .ok, title: "Confirm your email address", paragraphs: ["Confirm that \(user.email ?? "this address") is yours."],
+                    confirm: ["action": "/lo/verify_email", "ticket": .string(token), "label": "Confirm my email address"]),
+                request: request)
         }
     }
 
@@ -38,8 +40,9 @@ extension HostedPagesController {
             throw HostedPageError.unusableVerificationLink(problem)
         case .success(let (_, redirect)):
             if let redirect { return Response(status: .found, headers: [.location: redirect]) }
-            return try await render(messagePage(.ok, title: "Your email address is verified", paragraphs: ["You can continue using the application."]),
-                                    request: request)
+            return try await render(
+                messagePage(.ok, title: "Your email address is verified", paragraphs: ["You can continue using the application."]),
+                request: request)
         }
     }
 }

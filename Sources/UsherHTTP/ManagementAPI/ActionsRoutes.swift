@@ -62,11 +62,15 @@ struct ActionsRoutes: ManagementRouteCollection {
                 HTTPOutput.json(try await actions.test(id: try HTTPInput.pathParameter("id", context), body: try await HTTPInput.jsonObject(request)))
             },
             ManagementRoute(method: .get, path: "actions/triggers", scopes: ["read:actions"]) { _, _ in
-                HTTPOutput.json(["triggers": .array([.object([
-                    "id": .string(ActionTrigger.postLogin), "version": .string(ActionTrigger.defaultPostLoginVersion), "status": .string("CURRENT"),
-                    "runtimes": .array([.string(Action.defaultRuntime)]), "default_runtime": .string(Action.defaultRuntime),
-                    "compatible_triggers": .array([]),
-                ])])])
+                HTTPOutput.json([
+                    "triggers": .array([
+                        .object([
+                            "id": .string(ActionTrigger.postLogin), "version": .string(ActionTrigger.defaultPostLoginVersion), "status": .string("CURRENT"),
+                            "runtimes": .array([.string(Action.defaultRuntime)]), "default_runtime": .string(Action.defaultRuntime),
+                            "compatible_triggers": .array([]),
+                        ])
+                    ])
+                ])
             },
             ManagementRoute(method: .get, path: "actions/triggers/:triggerId/bindings", scopes: ["read:actions"]) { request, context in
                 let query = HTTPInput.queryParameters(request)

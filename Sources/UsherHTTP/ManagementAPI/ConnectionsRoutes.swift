@@ -19,7 +19,8 @@ struct ConnectionsRoutes: ManagementRouteCollection {
                 HTTPOutput.json(try await clients.connection(id: try HTTPInput.pathParameter("id", context)).managementJSON)
             },
             ManagementRoute(method: .patch, path: "connections/:id", scopes: ["update:connections"]) { request, context in
-                let connection = try await clients.updateConnection(id: try HTTPInput.pathParameter("id", context), body: try await HTTPInput.jsonObject(request))
+                let connection = try await clients.updateConnection(
+                    id: try HTTPInput.pathParameter("id", context), body: try await HTTPInput.jsonObject(request))
                 return HTTPOutput.json(connection.managementJSON)
             },
         ]

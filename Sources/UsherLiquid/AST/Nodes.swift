@@ -60,7 +60,8 @@ public final class LiquidBlockBody: Sendable {
                 } catch {
                     throw ctx.located(LiquidRenderError.wrapping(error), at: position)
                 }
-                if case .none = ctx.interrupt {} else {
+                if case .none = ctx.interrupt {
+                } else {
                     try ctx.checkOutput(out)
                     return
                 }

@@ -15,7 +15,10 @@ enum ArrayFilters {
                 first = false
                 let text = S.str(item)
                 total &+= text.utf8.count &+ glue.utf8.count
-                if total > 1 << 16 { try ctx.chargeAllocation(total); total = 0 }
+                if total > 1 << 16 {
+                    try ctx.chargeAllocation(total)
+                    total = 0
+                }
                 out.append(text)
             }
             return .string(out)

@@ -313,7 +313,7 @@ enum RubyTime {
                 }
                 continue
             }
-            if (c == UInt8(ascii: "+") || c == UInt8(ascii: "-")), !pieces.isEmpty, i + 1 < b.count, isDigit(b[i + 1]),
+            if c == UInt8(ascii: "+") || c == UInt8(ascii: "-"), !pieces.isEmpty, i + 1 < b.count, isDigit(b[i + 1]),
                 pieces.contains(where: { if case .time = $0 { return true } else { return false } })
             {
                 // Zone offset after a time: +0100, -05:00, +01

@@ -176,7 +176,8 @@ func rubyFloatString(_ d: Double) -> String {
         let rest = ds.dropFirst()
         let e = decpt - 1
         let eText = String(abs(e))
-        out += first + "." + (rest.isEmpty ? "0" : rest) + "e" + (e < 0 ? "-" : "+")
+        out +=
+            first + "." + (rest.isEmpty ? "0" : rest) + "e" + (e < 0 ? "-" : "+")
             + (eText.count < 2 ? "0" + eText : eText)
     }
     return out

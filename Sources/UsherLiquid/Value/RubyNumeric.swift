@@ -153,11 +153,21 @@ func rubyStrictInteger(_ s: String) -> Int? {
     var radix = 10
     if i + 1 < u.count, u[i] == UInt8(ascii: "0") {
         switch u[i + 1] | 0x20 {
-        case UInt8(ascii: "x"): radix = 16; i += 2
-        case UInt8(ascii: "b"): radix = 2; i += 2
-        case UInt8(ascii: "o"): radix = 8; i += 2
-        case UInt8(ascii: "d"): radix = 10; i += 2
-        default: radix = 8; i += 1
+        case UInt8(ascii: "x"):
+            radix = 16
+            i += 2
+        case UInt8(ascii: "b"):
+            radix = 2
+            i += 2
+        case UInt8(ascii: "o"):
+            radix = 8
+            i += 2
+        case UInt8(ascii: "d"):
+            radix = 10
+            i += 2
+        default:
+            radix = 8
+            i += 1
         }
     }
     guard i < u.count else { return radix == 8 ? 0 : nil }
