@@ -152,17 +152,3 @@ public enum HTTPInput {
         return percentDecoded(raw[...], plusIsSpace: false) ?? raw
     }
 }
-
-extension JSONValue {
-    var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "boolean"
-        case .int: "integer"
-        case .double: "number"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
-        }
-    }
-}

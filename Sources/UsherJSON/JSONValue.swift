@@ -61,6 +61,20 @@ public enum JSONValue: Sendable {
         if case .null = self { return true }
         return false
     }
+
+    /// The JSON Schema type name (`integer` and `number` apart), for validation errors such as Auth0's
+    /// "Expected type string but found type integer".
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .int: "integer"
+        case .double: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
 }
 
 /// Numbers compare by value: `.int(150)` equals `.double(150)`, since JSON has one number type and which case a

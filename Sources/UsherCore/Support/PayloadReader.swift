@@ -35,20 +35,8 @@ public struct PayloadReader: Sendable {
 
     public func has(_ key: String) -> Bool { body[key] != nil }
 
-    private static func typeName(_ value: JSONValue) -> String {
-        switch value {
-        case .null: "null"
-        case .bool: "boolean"
-        case .int: "integer"
-        case .double: "number"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
-        }
-    }
-
     static func typeError(_ key: String, expected: String, found: JSONValue) -> UsherError {
-        .invalidBody("'Expected type \(expected) but found type \(typeName(found))' on property \(key).")
+        .invalidBody("'Expected type \(expected) but found type \(found.typeName)' on property \(key).")
     }
 
     /// A string field, length-checked. `nullable` lets `null` through as `.null`.

@@ -174,21 +174,7 @@ enum ArrayFilters {
         return a.isNil ? 1 : -1
     }
 
-    static func asciiCasecmp(_ a: String, _ b: String) -> Int {
-        var ia = a.utf8.makeIterator()
-        var ib = b.utf8.makeIterator()
-        while true {
-            switch (ia.next(), ib.next()) {
-            case (nil, nil): return 0
-            case (nil, _): return -1
-            case (_, nil): return 1
-            case (var x?, var y?):
-                if x >= 65 && x <= 90 { x += 32 }
-                if y >= 65 && y <= 90 { y += 32 }
-                if x != y { return x < y ? -1 : 1 }
-            }
-        }
-    }
+    static func asciiCasecmp(_ a: String, _ b: String) -> Int { rubyStringCompare(a, b, foldingASCIICase: true) }
 
     /// `item[key]` for every item, or `nil` when some item has no `[]` (Ruby returns nil then).
     /// With fewer than two items Ruby never calls the comparison block, so `[]` is never called.

@@ -220,8 +220,9 @@ func rubyStringEquals(_ a: String, _ b: String) -> Bool {
     a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
 }
 
-/// Byte-wise ordering of strings (Ruby `String#<=>`).
-func rubyStringCompare(_ a: String, _ b: String) -> Int {
+/// Byte-wise ordering of strings (Ruby `String#<=>`); with `foldingASCIICase`, A–Z compare as a–z (Ruby's
+/// `casecmp`, which folds ASCII letters only).
+func rubyStringCompare(_ a: String, _ b: String, foldingASCIICase: Bool = false) -> Int {
     var ia = a.utf8.makeIterator()
     var ib = b.utf8.makeIterator()
     while true {
@@ -229,7 +230,11 @@ func rubyStringCompare(_ a: String, _ b: String) -> Int {
         case (nil, nil): return 0
         case (nil, _): return -1
         case (_, nil): return 1
-        case (let x?, let y?):
+        case (var x?, var y?):
+            if foldingASCIICase {
+                if x >= 65 && x <= 90 { x += 32 }
+                if y >= 65 && y <= 90 { y += 32 }
+            }
             if x != y { return x < y ? -1 : 1 }
         }
     }
