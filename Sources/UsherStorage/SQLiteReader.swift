@@ -6,7 +6,6 @@ import Synchronization
 // The SQLite library SQLiteNIO vendors. The reader must use this same copy: two SQLite libraries in one process
 // on one file break each other's POSIX locks (closing a file in one drops the other's locks).
 import VaporCSQLite
-import UsherJSON
 
 /// Point reads on SQLite run synchronously on the caller's thread, over a few read-only connections that keep
 /// their prepared statements.
