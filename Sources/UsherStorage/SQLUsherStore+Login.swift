@@ -1,7 +1,6 @@
 import Foundation
 import SQLKit
 import UsherCore
-import UsherJSON
 
 /// Sessions, authorization codes, refresh tokens and brute-force counters on SQLite and PostgreSQL.
 extension SQLUsherStore {

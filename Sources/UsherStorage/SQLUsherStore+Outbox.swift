@@ -1,7 +1,6 @@
 import Foundation
 import SQLKit
 import UsherCore
-import UsherJSON
 
 /// The outbox, development mailbox and email provider on SQLite and PostgreSQL, one code path.
 ///

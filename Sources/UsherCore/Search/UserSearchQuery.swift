@@ -1,5 +1,3 @@
-import UsherJSON
-
 /// A parsed user-search query (`GET /api/v2/users?q=…`, Auth0 search engine v3).
 ///
 /// Auth0 v3 accepts a subset of the Lucene query syntax. `UserSearchQuery.parse(_:)` turns the `q` string into an

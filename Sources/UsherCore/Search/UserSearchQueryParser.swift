@@ -1,5 +1,3 @@
-import UsherJSON
-
 /// Recursive-descent parser for Auth0's Lucene subset; see `UserSearchQuery` for the accepted syntax.
 ///
 /// Grammar (juxtaposition binds loosest, then `OR`, `AND`, and the unary operators):
