@@ -141,7 +141,9 @@ struct MailBench {
         let client = try SMTPClient(configuration: configuration)
         let sample = try invitation(number: 1).render()
         let preRendered = options.preRendered ? try invitation(number: 1).renderForDelivery() : nil
-        print("message size: \(sample.count) bytes; \(options.count) messages, \(options.senders) senders, \(options.connections) connections, max \(options.maxPerConnection) per connection\(options.preRendered ? ", pre-rendered" : "")")
+        print(
+            "message size: \(sample.count) bytes; \(options.count) messages, \(options.senders) senders, \(options.connections) connections, max \(options.maxPerConnection) per connection\(options.preRendered ? ", pre-rendered" : "")"
+        )
 
         // Warm up (connections, code paths) outside the measurement.
         _ = try await client.send(try invitation(number: 0))
@@ -175,7 +177,9 @@ struct MailBench {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = Double(options.count) / seconds
         print("rss samples (KB, every 10%): \(counter.rssSamples.map(String.init).joined(separator: " "))")
-        print(String(format: "usher-mail: messages=%d failed=%d seconds=%.3f rate=%.0f msg/s rss_before_kb=%d rss_end_kb=%d peak_rss_kb=%d",
-            options.count, failures, seconds, rate, rssBefore, residentKB("VmRSS"), residentKB("VmHWM")))
+        print(
+            String(
+                format: "usher-mail: messages=%d failed=%d seconds=%.3f rate=%.0f msg/s rss_before_kb=%d rss_end_kb=%d peak_rss_kb=%d",
+                options.count, failures, seconds, rate, rssBefore, residentKB("VmRSS"), residentKB("VmHWM")))
     }
 }
