@@ -72,10 +72,11 @@ def render():
     words = FREQUENCY_LISTS["passwords"][:COUNT]
     if len(words) != COUNT or any(w != w.lower() or not w or any(c.isspace() or c in '"\\#' for c in w) for w in words):
         sys.exit("unexpected zxcvbn data: expected 10,000 lower-case entries without spaces, quotes or backslashes")
-    body = "\n".join(wrapped(words))
+    # Indented as swift-format lays out a multi-line literal (the closing delimiter's indentation is stripped).
+    body = "\n".join(" " * 8 + line for line in wrapped(words))
     return (HEADER + LICENCE + "\nextension BuiltInPasswordDictionary {\n"
             "    /// 10,000 common passwords, most common first, separated by whitespace.\n"
-            '    static let source: String = #"""\n' + body + '\n"""#\n}\n')
+            '    static let source: String = #"""\n' + body + '\n        """#\n}\n')
 
 
 def main():
