@@ -88,25 +88,17 @@ public enum SMTPDataEncoding {
                     out.writeInteger(UInt8(ascii: "."))
                     runStart = i
                 }
-                if b == 0x0D {
-                    if i + 1 < count && input[i + 1] == 0x0A {
+                if b == 0x0D || b == 0x0A {
+                    if b == 0x0D && i + 1 < count && input[i + 1] == 0x0A {
+                        // CRLF stays in the run
                         i += 2
                     } else {
-                        // bare CR: write what came before, then CRLF
+                        // bare CR or bare LF: write what came before, then CRLF
                         out.writeBytes(UnsafeBufferPointer(rebasing: input[runStart..<i]))
                         out.writeInteger(UInt16(0x0D0A))
                         i += 1
                         runStart = i
                     }
-                    lineStart = true
-                    continue
-                }
-                if b == 0x0A {
-                    // bare LF
-                    out.writeBytes(UnsafeBufferPointer(rebasing: input[runStart..<i]))
-                    out.writeInteger(UInt16(0x0D0A))
-                    i += 1
-                    runStart = i
                     lineStart = true
                     continue
                 }
