@@ -360,3 +360,33 @@ def test_a_line_break_in_a_users_name_injects_no_header_and_loses_no_email(tenan
     assert message["X-Usher-Rcpt-To"] == f"<{user.email}>"  # the SMTP envelope: one recipient
     time.sleep(1)
     assert delivered(tenant.maildir, victim) == []
+
+
+def test_logs_hold_no_ticket_password_or_secret(smtp, tmp_path, monkeypatch):
+    """A whole invitation journey at debug level: the server's log never holds the link's ticket, the password
+    chosen with it, a client secret (the bootstrap administrator's or a new application's) or the SMTP password."""
+    tenant = start_tenant(tmp_path / "usher", smtp, extra_env={"USHER_LOG_LEVEL": "debug"}, monkeypatch=monkeypatch)
+    try:
+        app = tenant.sdk.clients.create(name="Secret keeper", app_type="non_interactive")
+        assert app.client_secret
+        user = tenant.create_invited_user(name="Logged Invitee")
+        assert request_reset(tenant, user.email) == CHANGE_PASSWORD_TEXT
+        link, ticket = the_link(tenant, wait_for_mail(tenant.maildir, user.email), "invite")
+        session, _, page = open_link(tenant, link)
+        password = strong_password()
+        assert_redirect_to_result(tenant, submit_new_password(session, tenant.base, page, password), user.email)
+        # A wrong and a right sign-in attempt at the token endpoint with the new password.
+        for attempt in (password + "x", password):
+            tenant.usher.session().post(tenant.base + "/oauth/token", json={
+                "grant_type": "password", "username": user.email, "password": attempt, "client_id": app.client_id,
+                "client_secret": app.client_secret}, timeout=10)
+        time.sleep(1)
+        log = tenant.usher.log()
+        # The log did record this journey (the request lines name their paths), at debug level.
+        assert "/oauth/token" in log and "/lo/reset" in log and " debug " in log, log[-2000:]
+        for name, secret in [("ticket", ticket), ("password", password), ("client secret", app.client_secret),
+                             ("bootstrap client secret", conftest.ADMIN_SECRET),
+                             ("SMTP password", smtp["USHER_TEST_SMTP_PASS"])]:
+            assert secret not in log, f"the server log contains the {name}"
+    finally:
+        tenant.stop()
