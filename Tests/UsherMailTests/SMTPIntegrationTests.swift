@@ -8,7 +8,8 @@ import Testing
 
 /// The real SMTP servers started by `tests/support/start_smtp_servers.sh DIR` (then
 /// `set -a; . DIR/env; set +a`): aiosmtpd with STARTTLS + AUTH and fault injection, and postfix's
-/// smtp-sink. Without those variables these tests are skipped.
+/// smtp-sink. Without those variables these tests are skipped, except in CI (`CI` set, as `.ci/run` runs), where
+/// `smtpServersArePresentInCI` fails instead: a missing real component must not pass as a skip.
 enum TestServers {
     static let env = ProcessInfo.processInfo.environment
     static let host = env["USHER_TEST_SMTP_HOST"] ?? "127.0.0.1"
@@ -75,6 +76,13 @@ private func invitation(to recipients: [EmailAddress], id: String) -> MailMessag
 
 private func makeClient(_ configuration: SMTPConfiguration) throws -> SMTPClient {
     try SMTPClient(configuration: configuration, logger: Logger(label: "usher.mail.test"))
+}
+
+/// In CI the integration suites below must run: their servers missing is a failure there, not a skip.
+@Test(.enabled(if: TestServers.env["CI"] != nil, "only in CI, where the SMTP test servers are required"))
+func smtpServersArePresentInCI() {
+    #expect(TestServers.tlsAvailable, "\(TestServers.skipTLS)")
+    #expect(TestServers.sinkAvailable, "\(TestServers.skipSink)")
 }
 
 @Suite(.serialized) struct AiosmtpdIntegrationTests {
