@@ -33,12 +33,7 @@ struct InvitationStorageConformanceTests {
     func concurrentRedemptionsHaveExactlyOneWinner(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.insertTicket(ticket("race"))
-            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<50 { group.addTask { try await store.redeemTicket(tokenHash: "race", now: epoch.addingTimeInterval(1)) } }
-                var wins = 0
-                for try await won in group where won { wins += 1 }
-                return wins
-            }
+            let wins = try await winners(of: 50) { try await store.redeemTicket(tokenHash: "race", now: epoch.addingTimeInterval(1)) }
             #expect(wins == 1)
         }
     }

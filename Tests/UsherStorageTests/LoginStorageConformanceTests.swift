@@ -83,14 +83,7 @@ struct LoginStorageConformanceTests {
     func racingCodeExchangesHaveExactlyOneWinner(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.insertAuthorizationCode(code("race"))
-            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<30 {
-                    group.addTask { try await store.redeemAuthorizationCode(hash: "race", now: epoch.addingTimeInterval(1)) != nil }
-                }
-                var wins = 0
-                for try await won in group where won { wins += 1 }
-                return wins
-            }
+            let wins = try await winners(of: 30) { try await store.redeemAuthorizationCode(hash: "race", now: epoch.addingTimeInterval(1)) != nil }
             #expect(wins == 1)
         }
     }
@@ -123,12 +116,7 @@ struct LoginStorageConformanceTests {
     func racingRefreshesRotateExactlyOnce(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.insertRefreshToken(refresh("race"))
-            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<30 { group.addTask { try await store.rotateRefreshToken(hash: "race", now: epoch.addingTimeInterval(1)) } }
-                var wins = 0
-                for try await won in group where won { wins += 1 }
-                return wins
-            }
+            let wins = try await winners(of: 30) { try await store.rotateRefreshToken(hash: "race", now: epoch.addingTimeInterval(1)) }
             #expect(wins == 1)
         }
     }

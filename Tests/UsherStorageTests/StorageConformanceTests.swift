@@ -30,6 +30,17 @@ func withStore(_ kind: StoreKind, _ body: (any UsherStore) async throws -> Void)
     }
 }
 
+/// Runs `attempt` `count` times at once and counts the attempts that returned true: a single-use token (ticket,
+/// authorization code, refresh token) must have exactly one winner however many racers there are.
+func winners(of count: Int, _ attempt: @escaping @Sendable () async throws -> Bool) async throws -> Int {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        for _ in 0..<count { group.addTask { try await attempt() } }
+        var wins = 0
+        for try await won in group where won { wins += 1 }
+        return wins
+    }
+}
+
 /// A fresh, empty database of `kind` (SQLite or PostgreSQL) without migrations, for tests that migrate step by step.
 func withUnmigratedDatabase(_ kind: StoreKind, _ body: (any SQLDatabase) async throws -> Void) async throws {
     if kind == .memory { return }
