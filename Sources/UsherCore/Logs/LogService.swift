@@ -11,7 +11,7 @@ public struct LogService: Sendable {
 
     /// Parses Auth0's query parameters: `page`, `per_page` (≤100), `include_totals`, `sort` (`date:1|-1`), `q`
     /// (`field:value` terms joined by AND; `field:(a OR b)`), or checkpoint paging with `from` and `take`.
-    public static func query(parameters: [String: String]) throws(UsherError) -> (query: LogQuery, page: Int, includeTotals: Bool, checkpoint: Bool) {
+    public static func query(parameters: [String: String]) throws(UsherError) -> (query: LogQuery, includeTotals: Bool, checkpoint: Bool) {
         var query = LogQuery()
         let input = QueryParameters(parameters)
         let page = try input.integer("page", default: 0, range: 0...Int.max)
@@ -36,7 +36,7 @@ public struct LogService: Sendable {
         if let q = parameters["q"], !q.trimmingCharacters(in: .whitespaces).isEmpty {
             query.conditions = try parseConditions(q)
         }
-        return (query, page, includeTotals, checkpoint)
+        return (query, includeTotals, checkpoint)
     }
 
     static func parseConditions(_ q: String) throws(UsherError) -> [(field: String, values: [String])] {

@@ -334,10 +334,6 @@ public final class PasswordResetService: Sendable {
             clientName: client?.name, ip: ip, userAgent: userAgent, userID: user.userID, userName: user.email, connection: connection)
     }
 
-    func log(_ type: LogEvent.EventType, _ description: String, request: PasswordResetRequest, user: User?, connection: Connection? = nil) async throws {
-        try await store.insertLogs([makeLog(type, description, request: request, user: user, connection: connection)])
-    }
-
     func logChange(_ type: LogEvent.EventType, _ description: String, ticket: Ticket, user: User, ip: String?, userAgent: String?) async throws {
         var entry = makeLog(type, description, ip: ip, userAgent: userAgent, user: user, client: nil, connection: user.connection)
         entry.clientID = ticket.clientID

@@ -12,7 +12,7 @@ struct LogsRoutes: ManagementRouteCollection {
         return [
             ManagementRoute(method: .get, path: "logs", scopes: ["read:logs"]) { request, _ in
                 let parameters = HTTPInput.query(request)
-                let (query, _, includeTotals, checkpoint) = try LogService.query(parameters: parameters)
+                let (query, includeTotals, checkpoint) = try LogService.query(parameters: parameters)
                 let result = try await logs.list(query)
                 let items = JSONValue.array(result.events.map { .object($0.managementJSON) })
                 guard includeTotals && !checkpoint else { return HTTPOutput.jsonValue(items) }
