@@ -55,7 +55,7 @@ enum ServiceGraph {
             store: store, links: links, redeemer: redeemer, hasher: hasher, clock: clock,
             requestLimiter: RateLimiter(burst: configuration.changePasswordBurst, refill: configuration.changePasswordRefillSeconds, clock: clock),
             mailLimiter: RateLimiter(burst: mailLimit.burst, refill: mailLimit.refillSeconds, clock: clock),
-            queueCapacity: configuration.resetQueueCapacity)
+            queueCapacity: configuration.resetQueueCapacity, intakeLease: TimeInterval(configuration.intakeLeaseSeconds))
         let emailVerification = EmailVerificationService(store: store, clock: clock, links: links, redeemer: redeemer)
         let actions = ActionService(store: store, clock: clock, runner: actionRunner)
         let login = LoginService(

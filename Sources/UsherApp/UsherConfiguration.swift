@@ -46,6 +46,9 @@ public struct UsherConfiguration: Sendable {
     public var resetMailRefillSeconds: TimeInterval?
     /// Accepted `change_password` requests waiting for the worker; a full queue answers 429.
     public var resetQueueCapacity = 10_000
+    /// How long a worker holds the accepted requests it wrote or claimed: what a crashed instance's requests wait
+    /// before another instance (or its restart) processes them.
+    public var intakeLeaseSeconds = 30
     /// How long an expired ticket is kept, so its link still shows the "expired" page, and how often they are swept.
     public var ticketRetentionHours = 168
     public var ticketSweepIntervalSeconds = 3_600
@@ -103,7 +106,8 @@ public struct ConfigurationLoader: Sendable {
         "smtp_url", "environment", "mail_from", "mail_poll_interval_ms", "mail_backoff_base_ms", "mail_lease_ms", "mail_max_attempts",
         "change_password_burst", "change_password_refill_seconds", "tenant_name", "smtp_ca_file",
         "actions_workers", "actions_timeout_ms", "actions_memory_mb", "actions_worker_memory_mb",
-        "reset_mail_burst", "reset_mail_refill_seconds", "reset_queue_capacity", "ticket_retention_hours", "ticket_sweep_interval_seconds",
+        "reset_mail_burst", "reset_mail_refill_seconds", "reset_queue_capacity", "intake_lease_seconds", "ticket_retention_hours",
+        "ticket_sweep_interval_seconds",
         "signup_burst", "signup_refill_ms", "brute_force_threshold", "mail_batch_size", "mail_abandon_after_hours",
         "access_token_lifetime_seconds", "id_token_lifetime_seconds", "authorization_code_lifetime_seconds", "refresh_token_lifetime_seconds",
         "session_lifetime_hours", "session_idle_lifetime_hours", "management_token_lifetime_seconds",
@@ -229,6 +233,7 @@ public struct ConfigurationLoader: Sendable {
         if let n = try integer("reset_mail_burst", 1...1_000_000_000) { config.resetMailBurst = n }
         if let n = try integer("reset_mail_refill_seconds", 1...86_400) { config.resetMailRefillSeconds = TimeInterval(n) }
         if let n = try integer("reset_queue_capacity", 1...10_000_000) { config.resetQueueCapacity = n }
+        if let n = try integer("intake_lease_seconds", 1...3_600) { config.intakeLeaseSeconds = n }
         if let n = try integer("ticket_retention_hours", 0...87_600) { config.ticketRetentionHours = n }
         if let n = try integer("ticket_sweep_interval_seconds", 1...86_400) { config.ticketSweepIntervalSeconds = n }
         if let n = try integer("signup_burst", 1...1_000_000_000) { config.signupBurst = n }

@@ -23,6 +23,7 @@ public enum Migrator {
         Migration(version: 5, name: "actions, action versions, trigger bindings", apply: Schema.v5),
         Migration(version: 6, name: "outbox bodies in their own table", apply: Schema.v6),
         Migration(version: 7, name: "the user each outbox message is about", apply: Schema.v7),
+        Migration(version: 8, name: "accepted requests waiting to be processed", apply: Schema.v8),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -398,5 +399,19 @@ enum Schema {
         // have none (their mail predates the column).
         try await db.alter(table: "outbox").column("user_id", type: .text).run()
         try await db.create(index: "outbox_user").on("outbox").column("user_id").run()
+    }
+
+    static func v8(_ db: any SQLDatabase) async throws {
+        // Requests answered "we sent you an email" before their work is done (see `IntakeRequest`). An unleased
+        // row has lease_expires_at 0, so "claimable now" is one range on the (kind, lease_expires_at) index.
+        try await db.create(table: "intake")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("kind", type: .text, .notNull)
+            .column("payload", type: .text, .notNull)
+            .column("received_at", type: .bigint, .notNull)
+            .column("lease_owner", type: .text)
+            .column("lease_expires_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "intake_claimable").on("intake").column("kind").column("lease_expires_at").run()
     }
 }

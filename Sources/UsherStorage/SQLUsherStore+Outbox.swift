@@ -273,6 +273,16 @@ extension SQLUsherStore {
         }
     }
 
+    public func renewOutboxLeases(worker: String, until: Date) async throws -> Int {
+        // `outbox_due` (status, next_attempt_at) narrows this to the `sending` rows.
+        let query = db.update("outbox")
+            .set("lease_expires_at", to: SQLBind(Timestamp.milliseconds(until)))
+            .where("status", .equal, SQLBind(OutboxStatus.sending.rawValue))
+            .where("lease_owner", .equal, SQLBind(worker))
+            .returning("id")
+        return try await write { try await query.all().count }
+    }
+
     public func releaseExpiredOutboxLeases(now: Date) async throws -> Int {
         let stamp = Timestamp.milliseconds(now)
         let query = db.update("outbox")

@@ -25,6 +25,7 @@ public final class InMemoryUsherStore: UsherStore {
         var actions: [String: Action] = [:]
         var actionVersions: [String: ActionVersion] = [:]
         var bindings: [String: [TriggerBinding]] = [:]
+        var intake: [String: (request: IntakeRequest, owner: String?, leaseEnd: Date)] = [:]
     }
 
     private let state = Mutex(State())
@@ -144,6 +145,34 @@ public final class InMemoryUsherStore: UsherStore {
     public func signingKeys() async throws -> [SigningKeyRecord] { state.withLock { $0.keys } }
     public func insertSigningKey(_ key: SigningKeyRecord) async throws { state.withLock { $0.keys.append(key) } }
 
+    // MARK: intake
+    public func insertIntake(_ requests: [IntakeRequest], worker: String?, leaseUntil: Date) async throws {
+        state.withLock { s in
+            for request in requests { s.intake[request.id] = (request, worker, worker == nil ? .distantPast : leaseUntil) }
+        }
+    }
+    public func claimIntake(kind: IntakeKind, worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [IntakeRequest] {
+        state.withLock { s in
+            let due = s.intake.values.filter { $0.request.kind == kind && $0.leaseEnd <= now }
+                .sorted { ($0.request.receivedAt, $0.request.id) < ($1.request.receivedAt, $1.request.id) }.prefix(max(0, limit))
+            for row in due { s.intake[row.request.id] = (row.request, worker, leaseUntil) }
+            return due.map(\.request)
+        }
+    }
+    public func completeIntake(ids: [String], worker: String) async throws -> Set<String> {
+        state.withLock { s in
+            var completed = Set<String>()
+            for id in ids where s.intake[id]?.owner == worker {
+                s.intake[id] = nil
+                completed.insert(id)
+            }
+            return completed
+        }
+    }
+    public func intakeCount(kind: IntakeKind) async throws -> Int {
+        state.withLock { s in s.intake.values.count { $0.request.kind == kind } }
+    }
+
     // MARK: outbox (one lock around each call: claims are atomic, as on the databases)
     public func enqueueOutbox(_ message: OutboxMessage) async throws {
         try state.withLock { s throws(UsherError) in
@@ -195,6 +224,16 @@ public final class InMemoryUsherStore: UsherStore {
         updateLeased(id: id, worker: worker) {
             $0.status = .abandoned
             $0.lastError = String(error.prefix(2_000))
+        }
+    }
+    public func renewOutboxLeases(worker: String, until: Date) async throws -> Int {
+        state.withLock { s in
+            var count = 0
+            for (id, message) in s.outbox where message.status == .sending && message.leaseOwner == worker {
+                s.outbox[id]?.leaseExpiresAt = until
+                count += 1
+            }
+            return count
         }
     }
     public func releaseExpiredOutboxLeases(now: Date) async throws -> Int {

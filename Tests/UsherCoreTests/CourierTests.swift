@@ -205,7 +205,7 @@ struct CourierTests {
         }
     }
 
-    @Test func leaseIsTwiceTheSendBoundWhateverTheBatch() async throws {
+    @Test func aClaimLastsOneLeaseWhateverTheBatch() async throws {
         let clock = FakeClock()
         let store = InMemoryUsherStore()
         let transport = InspectingTransport(store: store)
@@ -218,7 +218,80 @@ struct CourierTests {
         try await mail.enqueue(to: "a@example.com", subject: "S", html: "x", purpose: "t")
         await courier.runOnce()
         let seen = try #require(transport.seen.withLock { $0.first })
-        #expect(seen.status == .sending && seen.leaseOwner == "w" && seen.leaseExpiresAt == clock.now.addingTimeInterval(2 * 60))
+        #expect(seen.status == .sending && seen.leaseOwner == "w" && seen.leaseExpiresAt == clock.now.addingTimeInterval(60))
+    }
+
+    /// A transport that takes `seconds` of real time per send.
+    final class SleepingTransport: MailTransport {
+        let seconds: Double
+        let sent = Mutex<[String]>([])
+        init(seconds: Double) { self.seconds = seconds }
+        var name: String { "sleeping" }
+        func send(_ email: OutboundEmail) async throws -> MailDeliveryReceipt {
+            try await Task.sleep(for: .seconds(seconds))
+            sent.withLock { $0.append(email.to) }
+            return MailDeliveryReceipt(summary: "ok")
+        }
+    }
+
+    /// Settings for the lease tests (short leases and polls) and a quiet logger.
+    static func leaseTest(lease: TimeInterval, poll: Duration) -> (CourierSettings, Logger) {
+        var settings = CourierSettings()
+        settings.leaseDuration = lease
+        settings.pollInterval = poll
+        var logger = Logger(label: "courier-test")
+        logger.logLevel = .critical
+        return (settings, logger)
+    }
+
+    /// Short leases must not cost a slow send its message: the running courier renews what it holds, so a second
+    /// courier polling throughout never takes the message, which is sent once.
+    @Test func aRunningCourierRenewsItsLeasesThroughASlowSend() async throws {
+        let store = InMemoryUsherStore()
+        let slow = SleepingTransport(seconds: 1.5)
+        let other = SleepingTransport(seconds: 0)
+        let (settings, logger) = Self.leaseTest(lease: 0.6, poll: .milliseconds(50))
+        let first = Courier(store: store, transport: slow, settings: settings, logger: logger, workerID: "first")
+        let second = Courier(store: store, transport: other, settings: settings, logger: logger, workerID: "second")
+        let mail = MailService(store: store, clock: SystemClock(), messageIDDomain: "x", usesDevelopmentMailbox: false)
+        let message = try await mail.enqueue(to: "slow@example.com", subject: "S", html: "x", purpose: "t")
+        let running = Task { await first.run() }
+        // Let the first courier claim it before the second starts polling.
+        while try await store.outboxMessage(id: message.id)?.status != .sending { try await Task.sleep(for: .milliseconds(10)) }
+        let polling = Task { await second.run() }
+        while try await store.outboxMessage(id: message.id)?.status != .sent { try await Task.sleep(for: .milliseconds(20)) }
+        running.cancel()
+        polling.cancel()
+        _ = await (running.value, polling.value)
+        #expect(slow.sent.withLock { $0 } == ["slow@example.com"])
+        #expect(other.sent.withLock { $0 }.isEmpty)
+        #expect(try await store.outboxMessage(id: message.id)?.attempts == 1)
+    }
+
+    /// The other side of short leases: a worker that stops renewing (killed) loses its messages once its one lease
+    /// has run out, not after the longest send. The lease is judged on the store's clock (a fake one here), so the
+    /// test does not depend on how fast a loaded machine schedules it.
+    @Test func aKilledCouriersMessagesAreTakenAfterOneLease() async throws {
+        let store = InMemoryUsherStore()
+        let clock = FakeClock()
+        let transport = SleepingTransport(seconds: 0)
+        let (settings, logger) = Self.leaseTest(lease: 5, poll: .milliseconds(20))
+        let mail = MailService(store: store, clock: clock, messageIDDomain: "x", usesDevelopmentMailbox: false)
+        let message = try await mail.enqueue(to: "ada@example.com", subject: "S", html: "x", purpose: "t")
+        // Claimed by a worker that then died: nobody renews its lease.
+        _ = try await store.claimOutbox(worker: "killed", now: clock.now, leaseUntil: clock.now.addingTimeInterval(settings.leaseDuration), limit: 1)
+        let courier = Courier(store: store, transport: transport, clock: clock, settings: settings, logger: logger, workerID: "survivor")
+        let running = Task { await courier.run() }
+        // Many polls within the lease: the message stays the killed worker's.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await store.outboxMessage(id: message.id)?.status == .sending)
+        #expect(transport.sent.withLock { $0 }.isEmpty)
+        clock.advance(by: settings.leaseDuration + 0.1)
+        while try await store.outboxMessage(id: message.id)?.status != .sent { try await Task.sleep(for: .milliseconds(20)) }
+        running.cancel()
+        await running.value
+        #expect(transport.sent.withLock { $0 } == ["ada@example.com"])
+        #expect(try await store.outboxMessage(id: message.id)?.attempts == 2)
     }
 
     /// A transport whose every send takes `duration` of the fake clock.
@@ -252,7 +325,7 @@ struct CourierTests {
         for n in 0..<3 { ids.append(try await mail.enqueue(to: "u\(n)@example.com", subject: "S", html: "x", purpose: "t").id) }
         let start = clock.now
         #expect(await courier.runOnce() == 3)
-        // The first send ends at +61 s; the lease (claimed at +0, 120 s) no longer covers a 60 s send for the others.
+        // The first send ends at +61 s, past the others' lease (claimed at +0 for 60 s, never renewed on the fake clock).
         let sent = transport.sent.withLock { $0 }
         #expect(sent.count == 1)
         var handedBack: [String] = []

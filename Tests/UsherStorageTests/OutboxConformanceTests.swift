@@ -132,6 +132,25 @@ struct OutboxConformanceTests {
     }
 
     @Test(arguments: StoreKind.available)
+    func renewalExtendsOnlyTheWorkersOwnLeases(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for n in 0..<3 { try await store.enqueueOutbox(Self.message(n)) }
+            let now = Self.t0
+            _ = try await store.claimOutbox(worker: "live", now: now, leaseUntil: now.addingTimeInterval(30), limit: 2)
+            _ = try await store.claimOutbox(worker: "other", now: now, leaseUntil: now.addingTimeInterval(30), limit: 1)
+            #expect(try await store.markOutboxSent(id: "msg_0000", worker: "live", at: now))
+            // Only the message still `sending` under "live" is renewed.
+            #expect(try await store.renewOutboxLeases(worker: "live", until: now.addingTimeInterval(60)) == 1)
+            #expect(try await store.outboxMessage(id: "msg_0001")?.leaseExpiresAt == now.addingTimeInterval(60))
+            #expect(try await store.outboxMessage(id: "msg_0002")?.leaseExpiresAt == now.addingTimeInterval(30))
+            // At +45 s the renewed lease holds; the other worker's lapsed one is released.
+            #expect(try await store.releaseExpiredOutboxLeases(now: now.addingTimeInterval(45)) == 1)
+            #expect(try await store.outboxMessage(id: "msg_0001")?.status == .sending)
+            #expect(try await store.outboxMessage(id: "msg_0002")?.status == .queued)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func expiredLeasesAreReleased(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.enqueueOutbox(Self.message(1))

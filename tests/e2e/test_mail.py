@@ -243,3 +243,96 @@ def test_kill_9_mid_send_loses_nothing(smtp, tmp_path, backend):
         usher.stop()
         if restarted:
             restarted.stop()
+
+
+def _post_json(base, path, body, token=None):
+    """A bare urllib POST (thread-safe, no session state): the burst below runs in 16 threads."""
+    import json
+    import urllib.request
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status, response.read().decode()
+
+
+def _metric(usher, name):
+    for line in usher.session().get(usher.base_url + "/metrics", timeout=5).text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_kill_9_with_2000_accepted_password_changes_loses_none(smtp, tmp_path, backend):
+    """Every change_password request answered "we've just sent you an email" is in the database before the
+    answer: SIGKILL with the requests still queued (in the reset worker and in the outbox), restart, and every
+    one of them arrives at the SMTP server, with one Message-ID per recipient and under 1 % re-sent copies.
+    What the killed instance held (its leased requests, its claimed mail) is taken over after one lease."""
+    import concurrent.futures
+    count = 2000
+    database = postgres_database() if backend == "postgres" else None
+    # Leases shortened from their 30 s defaults to keep the test short; it waits for them after the restart.
+    env = {"USHER_MAIL_POLL_INTERVAL_MS": "100", "USHER_MAIL_LEASE_MS": "5000", "USHER_INTAKE_LEASE_SECONDS": "5",
+           "USHER_SMTP_URL": f"smtp://127.0.0.1:{smtp['USHER_TEST_SMTP_SINK_PORT']}?tls=off"}
+    sink = Path(smtp["USHER_TEST_SMTP_SINK_DIR"])  # postfix's smtp-sink: one file per message received
+    already = len(list(sink.glob("*")))
+    usher = start_usher(tmp_path, tls=False, database=database, extra_env=env)
+    restarted = None
+    try:
+        bearer = token(usher)["Authorization"].removeprefix("Bearer ")
+        domain = uuid.uuid4().hex[:8] + ".example.com"
+        addresses = [f"user{i}@{domain}" for i in range(count)]
+
+        def create(address):
+            return _post_json(usher.base_url, "/api/v2/users", {
+                "connection": "Username-Password-Authentication", "email": address, "email_verified": True,
+                "password": "Kill-9-" + uuid.uuid4().hex}, bearer)[0]
+
+        def change_password(address):
+            return _post_json(usher.base_url, "/dbconnections/change_password", {
+                "email": address, "connection": "Username-Password-Authentication"})
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(create, addresses)) == {201}
+        # A reset template slow enough to render (an idle 4,000-step loop) that the reset worker falls behind the
+        # requests: the kill must find most of them accepted and not yet processed, or it proves nothing.
+        status, body = _post_json(usher.base_url, "/api/v2/email-templates", {
+            "template": "reset_email", "enabled": True, "syntax": "liquid", "from": "no-reply@example.com",
+            "subject": "Reset your password",
+            "body": '{% for i in (1..4000) %}{% endfor %}<p><a href="{{ url }}">Choose a new password</a></p>'}, bearer)
+        assert status in (200, 201), body
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(change_password, addresses))
+        assert all(status == 200 and "sent you an email" in body for status, body in answers), answers[:3]
+        processed = _metric(usher, "usher_password_reset_requests_processed_total")
+        usher.process.send_signal(signal.SIGKILL)
+        usher.process.wait()
+        # The kill has to hit requests still waiting for the reset worker, or the test proves nothing about intake.
+        assert processed < count * 0.9, f"the worker had processed {processed:.0f} of {count} before the kill"
+
+        restarted = start_usher(tmp_path, tls=False, database=database, extra_env=env)
+
+        def copies_by_recipient():
+            found: dict[str, list[str]] = {}
+            for path in sink.glob("*"):
+                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                to = str(message["X-Rcpt-Args"]).strip("<>")
+                if to.endswith("@" + domain):
+                    found.setdefault(to, []).append(str(message["Message-ID"]))
+            return found
+
+        # Counting files is cheap; parsing 2,000 messages on every poll would slow the server it waits for.
+        wait_until(lambda: len(list(sink.glob("*"))) >= already + count, timeout=150, what=f"all {count} emails delivered")
+        time.sleep(1)  # a late duplicate would show here
+        copies = copies_by_recipient()
+        assert set(copies) == set(addresses)
+        assert all(len(set(ids)) == 1 for ids in copies.values()), "a request produced two different emails"
+        resent = sum(len(ids) - 1 for ids in copies.values())
+        assert resent < count * 0.01, f"{resent} re-sent copies"
+        assert "Processing accepted requests left by a stopped worker" in restarted.log()
+    finally:
+        usher.stop()
+        if restarted:
+            restarted.stop()

@@ -20,16 +20,17 @@ public struct CourierSettings: Sendable, Equatable {
     public var maxAttempts = 8
     /// Age after which a temporary failure abandons the message, however few attempts it had.
     public var abandonAfter: TimeInterval = 3 * 24 * 3_600
-    /// How long one send may take at worst; must exceed the SMTP client's summed timeouts (about 370 s with
-    /// UsherMail's defaults) so a healthy worker never loses a message it is still sending. A claim lasts twice
-    /// this, and a slot starts a claimed message only while a whole `leaseDuration` of its lease remains (else
-    /// it hands the message back unsent), so every send finishes inside its lease however long the line of
-    /// claimed messages. Twice this is also how long a crashed worker's messages wait before another worker
-    /// takes them.
-    public var leaseDuration: TimeInterval = 600
-    /// Longest an accepted message waits to be marked sent. While a backlog is being claimed, the marks ride
-    /// along with the claims (one commit for both); otherwise they are written after at most this long.
-    public var recordDelay: Duration = .milliseconds(200)
+    /// How long a claim holds its messages: what a crashed worker's messages wait before another worker takes
+    /// them. A live worker renews the leases of everything it holds every third of this, so a send may take far
+    /// longer (the SMTP client's summed timeouts are about 370 s) without another worker taking its message; a
+    /// slot starts a message only while a sixth of a lease remains (renewals are failing otherwise) and hands it
+    /// back unsent instead.
+    public var leaseDuration: TimeInterval = 30
+    /// Longest an accepted message waits to be marked sent. Zero, the default, writes each mark as soon as the
+    /// writer is free, with every other acceptance since its last write (group commit): the window in which a
+    /// crash re-sends a delivered message is one write long. While a backlog is being claimed, the marks ride
+    /// along with the claims (one commit for both).
+    public var recordDelay: Duration = .zero
 
     public init() {}
 }
@@ -102,8 +103,8 @@ public final class Courier: Sendable {
         await pump(Pipeline(slots: max(1, settings.concurrency)), continuous: false)
     }
 
-    /// The lease a claim made at `now` gets.
-    func leaseEnd(claimedAt now: Date) -> Date { now.addingTimeInterval(2 * settings.leaseDuration) }
+    /// The lease a claim or a renewal made at `now` gets.
+    func leaseEnd(claimedAt now: Date) -> Date { now.addingTimeInterval(settings.leaseDuration) }
 
     /// Runs the slots and the writer until the pipeline is stopped and drained (after one claim when not
     /// `continuous`). Returns how many messages were claimed.
@@ -113,7 +114,7 @@ public final class Courier: Sendable {
             for _ in 0..<pipeline.slots {
                 group.addTask {
                     while let message = await pipeline.next() {
-                        pipeline.delivered(await self.deliver(message) ? message.id : nil)
+                        pipeline.delivered(await self.deliver(message, in: pipeline) ? message.id : nil)
                     }
                 }
             }
@@ -130,6 +131,10 @@ public final class Courier: Sendable {
         var claimed = 0
         var claimsPausedUntil: ContinuousClock.Instant?
         var leasesChecked: ContinuousClock.Instant?
+        // When the leases of everything held were last written (by the claim that started holding, then by
+        // renewals); nil while nothing is held.
+        var leasesWritten: ContinuousClock.Instant?
+        let renewEvery = Duration.seconds(settings.leaseDuration / 3)
         while true {
             // Claim the next batch while less than a batch waits: the write overlaps with the sends.
             let lowWater = max(pipeline.slots, limit)
@@ -138,9 +143,16 @@ public final class Courier: Sendable {
             let paused = claimsPausedUntil.map { instant < $0 } ?? false
             let claiming = !load.stopping && !paused && load.waiting < lowWater
             let marksDue = load.sentSince.map { load.stopping || paused || instant - $0 >= settings.recordDelay } ?? false
+            let holding = load.waiting > 0 || load.sending > 0 || load.sentSince != nil
+            if !holding { leasesWritten = nil }
+            if holding, let written = leasesWritten, instant - written >= renewEvery {
+                leasesWritten = await renewLeases(pipeline) ? instant : written + .seconds(1)
+                continue
+            }
             if !claiming && !marksDue {
                 if load.stopping && load.waiting == 0 && load.sending == 0 && load.sentSince == nil { break }
-                let deadlines = [claimsPausedUntil, load.sentSince.map { $0 + settings.recordDelay }].compactMap { $0 }
+                let deadlines = [claimsPausedUntil, load.sentSince.map { $0 + settings.recordDelay }, leasesWritten.map { $0 + renewEvery }]
+                    .compactMap { $0 }
                 await pipeline.waitForSignal(timeout: deadlines.min().map { $0 - instant })
                 continue
             }
@@ -162,6 +174,7 @@ public final class Courier: Sendable {
                 }
                 if claiming {
                     claimed += batch.count
+                    if !batch.isEmpty && leasesWritten == nil { leasesWritten = instant }
                     pipeline.push(batch)
                     if continuous {
                         limit = batch.count == limit ? min(most, limit * 2) : min(pipeline.slots, most)
@@ -189,13 +202,27 @@ public final class Courier: Sendable {
         return claimed
     }
 
+    /// Extends the lease of every message this worker holds; false when the write failed (retried a second later).
+    private func renewLeases(_ pipeline: Pipeline) async -> Bool {
+        let until = leaseEnd(claimedAt: clock.now)
+        do {
+            _ = try await store.renewOutboxLeases(worker: workerID, until: until)
+            pipeline.leasesRenewed(until: until)
+            return true
+        } catch {
+            logger.error("Courier cannot renew its outbox leases", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
     /// Sends one claimed message. Returns true when the transport accepted it (the writer marks it sent); a
     /// failure is recorded here.
-    private func deliver(_ message: OutboxMessage) async -> Bool {
-        if let leaseEnd = message.leaseExpiresAt, clock.now.addingTimeInterval(settings.leaseDuration) > leaseEnd {
-            // The sends before it took so long that this one might outlast the lease and be sent by another
-            // worker too: hand it back, due now, without counting the attempt.
-            logger.warning("Outbox message handed back unsent: its lease would not cover a send", metadata: ["outbox_id": "\(message.id)"])
+    private func deliver(_ message: OutboxMessage, in pipeline: Pipeline) async -> Bool {
+        let leaseEnd = max(message.leaseExpiresAt ?? .distantPast, pipeline.renewedUntil ?? .distantPast)
+        if leaseEnd.timeIntervalSince(clock.now) < settings.leaseDuration / 6 {
+            // The lease is about to run out (renewals are failing, or the writer fell behind): another worker
+            // could take the message mid-send and send it too. Hand it back, due now, without counting the attempt.
+            logger.warning("Outbox message handed back unsent: its lease is running out", metadata: ["outbox_id": "\(message.id)"])
             do {
                 _ = try await store.markOutboxFailed(
                     id: message.id, worker: workerID, error: "not attempted: the worker's earlier sends were too slow",
@@ -291,6 +318,8 @@ final class Pipeline: Sendable {
         var idleSlots: [CheckedContinuation<OutboxMessage?, Never>] = []
         var writer: CheckedContinuation<Void, Never>?
         var signalled = false
+        /// Until when the last renewal extended the lease of every message held.
+        var renewedUntil: Date?
 
         /// Marks the writer signalled; returns its continuation if it is waiting (resume it outside the lock).
         mutating func signal() -> CheckedContinuation<Void, Never>? {
@@ -386,6 +415,11 @@ final class Pipeline: Sendable {
             if s.sentSince == nil { s.sentSince = .now }
         }
     }
+
+    /// Until when the writer's last renewal holds every message (nil before the first renewal).
+    var renewedUntil: Date? { state.withLock { $0.renewedUntil } }
+
+    func leasesRenewed(until: Date) { state.withLock { $0.renewedUntil = until } }
 
     /// No more claims: slots finish the waiting messages, then stop; the writer records and ends.
     func stop() {

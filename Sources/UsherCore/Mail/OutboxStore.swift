@@ -27,6 +27,9 @@ public protocol OutboxStore: Sendable {
     /// (the transport was unusable, the message was not at fault).
     func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool
     func markOutboxAbandoned(id: String, worker: String, error: String) async throws -> Bool
+    /// Extends to `until` the lease of every message `worker` holds (`sending` under its lease): a live worker's
+    /// heartbeat, so leases can be short and a dead worker's messages wait only one lease. Returns how many.
+    func renewOutboxLeases(worker: String, until: Date) async throws -> Int
     /// Messages whose lease ran out while `sending` (their worker died) become `queued` and due now. Returns how many.
     func releaseExpiredOutboxLeases(now: Date) async throws -> Int
     /// Newest first, the messages `filter` admits, and the total matching.

@@ -1,4 +1,5 @@
 import Foundation
+import UsherJSON
 
 /// A "send me a reset link" request, as received; processed off the request path.
 public struct PasswordResetRequest: Sendable, Equatable {
@@ -16,6 +17,23 @@ public struct PasswordResetRequest: Sendable, Equatable {
         self.ip = ip
         self.userAgent = userAgent
         self.language = language
+    }
+
+    /// The request as its intake row stores it (`IntakeRequest.payload`).
+    public var payload: JSONObject {
+        var object: JSONObject = ["email": .string(email), "connection": .string(connection)]
+        for (key, value) in [("client_id", clientID), ("ip", ip), ("user_agent", userAgent), ("language", language)] {
+            if let value { object[key] = .string(value) }
+        }
+        return object
+    }
+
+    /// The request an intake row holds; nil when the row is not one (written by a newer or broken writer).
+    public init?(payload: JSONObject) {
+        guard let email = payload["email"]?.stringValue, let connection = payload["connection"]?.stringValue else { return nil }
+        self.init(
+            email: email, connection: connection, clientID: payload["client_id"]?.stringValue, ip: payload["ip"]?.stringValue,
+            userAgent: payload["user_agent"]?.stringValue, language: payload["language"]?.stringValue)
     }
 }
 

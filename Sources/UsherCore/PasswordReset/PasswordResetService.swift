@@ -17,8 +17,12 @@ public final class PasswordResetService: Sendable {
     /// Per email address, whatever the IP: how many reset emails one mailbox can be sent. Exceeding it drops the
     /// email silently (logged), because a 429 keyed on the address alone would let anyone block someone's resets.
     public let mailLimiter: RateLimiter
-    /// Accepted requests waiting to be processed.
-    public let queue: WorkQueue<PasswordResetRequest>
+    /// Accepted requests this instance wrote (or claimed) and will process next, already leased to `intake.worker`.
+    public let queue: WorkQueue<IntakeRequest>
+    /// Makes each accepted request durable before it is answered (group commits).
+    public let intake: IntakeWriter
+    /// How long a worker holds requests it wrote or claimed; a stopped instance's requests wait this long at most.
+    let intakeLease: TimeInterval
     private let processed = Atomic<Int>(0)
 
     /// Requests processed since start-up (looked up, and their ticket, email and log written or their failure
@@ -30,7 +34,8 @@ public final class PasswordResetService: Sendable {
 
     public init(
         store: any UsherStore, links: LinkIssuer, redeemer: TicketRedeemer, hasher: any PasswordHasher, clock: any UsherClock,
-        requestLimiter: RateLimiter, mailLimiter: RateLimiter, queueCapacity: Int = 10_000, logger: Logger = Logger(label: "usher.password-reset")
+        requestLimiter: RateLimiter, mailLimiter: RateLimiter, queueCapacity: Int = 10_000, intakeLease: TimeInterval = 30,
+        workerID: String = "resets-" + SecureRandom.hex(byteCount: 6), logger: Logger = Logger(label: "usher.password-reset")
     ) {
         self.store = store
         self.links = links
@@ -39,19 +44,26 @@ public final class PasswordResetService: Sendable {
         self.clock = clock
         self.requestLimiter = requestLimiter
         self.mailLimiter = mailLimiter
-        self.queue = WorkQueue(capacity: queueCapacity)
+        let queue = WorkQueue<IntakeRequest>(capacity: queueCapacity)
+        self.queue = queue
+        self.intakeLease = intakeLease
+        self.intake = IntakeWriter(store: store, clock: clock, worker: workerID, lease: intakeLease, maxWaiting: queueCapacity) { written in
+            // Rows that do not fit stay leased to this worker and are claimed again when the lease ends.
+            for request in written where !queue.submit(request) { break }
+        }
         self.logger = logger
     }
 
     // MARK: requests
 
-    /// `POST /dbconnections/change_password`. Validates the fields, applies the rate limit and queues the request.
-    /// Whether the address belongs to anyone is decided later, off the request path: the caller answers the same
-    /// text in the same time either way. Returns the rate-limit state for the response headers.
+    /// `POST /dbconnections/change_password`. Validates the fields, applies the rate limit and writes the request
+    /// to the database; it returns once the request is durable, so the caller's "we sent you an email" survives a
+    /// crash. Whether the address belongs to anyone is decided later, off the request path: the caller answers the
+    /// same text in the same time either way. Returns the rate-limit state for the response headers.
     public func request(
         email rawEmail: String?, connection: String?, clientID: String?, ip: String?, userAgent: String?,
         language: String?
-    ) throws -> RateLimiter.Decision {
+    ) async throws -> RateLimiter.Decision {
         guard let rawEmail, !rawEmail.isEmpty else {
             throw UsherError(.invalidInput, "Missing required parameter: email", errorCode: "invalid_request")
         }
@@ -71,50 +83,103 @@ public final class PasswordResetService: Sendable {
                 .rateLimited, "Too many requests to reset the password of this address from your network. Wait a few minutes and try again.",
                 errorCode: "too_many_requests")
         }
-        let request = PasswordResetRequest(email: email, connection: connection, clientID: clientID, ip: ip, userAgent: userAgent, language: language)
-        guard queue.submit(request) else {
+        // The worker is this far behind: answer "try later" rather than promise an email that waits minutes.
+        guard queue.count < queue.capacity else {
             throw UsherError(
                 .rateLimited, "Usher is handling too many password reset requests right now. Try again in a minute.",
                 errorCode: "too_many_requests")
         }
+        let request = PasswordResetRequest(email: email, connection: connection, clientID: clientID, ip: ip, userAgent: userAgent, language: language)
+        try await intake.write(IntakeRequest(kind: .passwordChange, payload: request.payload, receivedAt: clock.now))
         return decision
     }
 
-    /// Processes queued requests until the queue is finished (run by `usher serve` beside the HTTP server).
+    /// Processes the requests this instance wrote or claimed until the queue is finished (run by `usher serve`
+    /// beside the HTTP server, with `recoverRequests`).
     public func run() async {
         await queue.run { batch in await self.process(batch) }
     }
 
-    /// Processes everything queued now (tests and the CLI).
+    /// Until cancelled, every `interval` claims requests whose lease ran out (their instance stopped before
+    /// processing them, or this one before a restart) and queues them here. Claims only while the local queue is
+    /// short, so claimed leases do not run out in the queue.
+    public func recoverRequests(every interval: Duration) async {
+        while !Task.isCancelled {
+            if queue.count < 64 {
+                do {
+                    let claimed = try await claimExpiredRequests(limit: 64)
+                    if !claimed.isEmpty {
+                        logger.warning("Processing accepted requests left by a stopped worker", metadata: ["count": "\(claimed.count)"])
+                        for request in claimed where !queue.submit(request) { break }
+                        continue
+                    }
+                } catch {
+                    logger.error("Cannot claim accepted password reset requests", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    func claimExpiredRequests(limit: Int) async throws -> [IntakeRequest] {
+        let now = clock.now
+        return try await store.claimIntake(
+            kind: .passwordChange, worker: intake.worker, now: now, leaseUntil: now.addingTimeInterval(intakeLease), limit: limit)
+    }
+
+    /// Processes everything queued or claimable now (tests and the CLI).
     public func processQueued() async {
         while true {
-            let batch = queue.take(64)
+            var batch = queue.take(64)
+            if batch.isEmpty { batch = (try? await claimExpiredRequests(limit: 64)) ?? [] }
             if batch.isEmpty { return }
             await process(batch)
         }
     }
 
-    public func process(_ request: PasswordResetRequest) async { await process([request]) }
+    /// Processes requests outside the intake (tests).
+    public func process(_ requests: [PasswordResetRequest]) async {
+        await process(requests.map { (nil, $0) })
+    }
+
+    /// Processes intake rows held by this worker. A row that is not a password-change request is completed with an
+    /// error log, so it cannot come back forever.
+    public func process(_ batch: [IntakeRequest]) async {
+        await process(
+            batch.map { row in
+                (
+                    row.id,
+                    PasswordResetRequest(payload: row.payload)
+                        ?? PasswordResetRequest(
+                            email: "", connection: "", clientID: nil, ip: nil, userAgent: nil, language: nil)
+                )
+            })
+    }
 
     /// What one request will write: a log entry, and for a known user a ticket and an email.
     struct PreparedReset: Sendable {
         var link: PreparedLink?
         var log: LogEvent
+        /// The intake row the request came from; its outcome is written only if the row is still this worker's.
+        var intakeID: String? = nil
     }
 
     /// Looks each address up and prepares its ticket and email (reads and rendering only), then writes the whole
     /// batch in one transaction: on SQLite one write lock for up to 64 requests instead of one each. Failures are
     /// logged (`fcpr`), never reported to the requester.
-    public func process(_ batch: [PasswordResetRequest]) async {
+    func process(_ batch: [(intakeID: String?, request: PasswordResetRequest)]) async {
         var prepared: [PreparedReset] = []
         var context = BatchContext()
-        for request in batch {
+        for (intakeID, request) in batch {
+            var outcome: PreparedReset
             do {
-                prepared.append(try await prepare(request, context: &context))
+                outcome = try await prepare(request, context: &context)
             } catch {
                 logger.error("Password reset request failed", metadata: ["error": "\(error)"])
-                prepared.append(PreparedReset(log: makeLog(.failedChangePasswordRequest, "Internal error: \(error)", request: request, user: nil)))
+                outcome = PreparedReset(log: makeLog(.failedChangePasswordRequest, "Internal error: \(error)", request: request, user: nil))
             }
+            outcome.intakeID = intakeID
+            prepared.append(outcome)
         }
         do {
             try await commit(prepared)
@@ -193,14 +258,23 @@ public final class PasswordResetService: Sendable {
         }
     }
 
-    /// Writes prepared requests in one transaction. Within a batch a later ticket for the same user voids the
-    /// earlier one, as across batches.
+    /// Writes prepared requests in one transaction, with their intake rows deleted: a request whose row another
+    /// worker took meanwhile (this one was too slow for its lease) is that worker's to write, so it is left out.
+    /// Within a batch a later ticket for the same user voids the earlier one, as across batches.
     func commit(_ prepared: [PreparedReset]) async throws {
         guard !prepared.isEmpty else { return }
         let links = self.links
+        let worker = intake.worker
+        let logger = self.logger
         try await store.transaction { tx in
-            try await links.write(prepared.compactMap(\.link), in: tx)
-            try await tx.insertLogs(prepared.map(\.log))
+            let intakeIDs = prepared.compactMap(\.intakeID)
+            let completed = intakeIDs.isEmpty ? [] : try await tx.completeIntake(ids: intakeIDs, worker: worker)
+            let kept = prepared.filter { $0.intakeID.map(completed.contains) ?? true }
+            if kept.count < prepared.count {
+                logger.warning("Accepted requests were taken over by another worker", metadata: ["count": "\(prepared.count - kept.count)"])
+            }
+            try await links.write(kept.compactMap(\.link), in: tx)
+            try await tx.insertLogs(kept.map(\.log))
         }
     }
 

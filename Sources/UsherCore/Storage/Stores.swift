@@ -136,7 +136,8 @@ public protocol TransactionalStore: Sendable {
 
 /// Everything Usher persists, with transactions.
 public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore,
-    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore, LoginStore, ActionStore, TransactionalStore
+    EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore, LoginStore, ActionStore, IntakeStore,
+    TransactionalStore
 {
     /// Cheap round trip used by `/health`.
     func ping() async throws

@@ -16,7 +16,7 @@ struct PasswordChangeRoutes {
                 // Lock 8 once set the password here; Auth0 now refuses it, and so does Usher.
                 throw UsherError(.invalidInput, "Password is not allowed", errorCode: "invalid_request")
             }
-            let decision = try resets.request(
+            let decision = try await resets.request(
                 email: fields["email"], connection: fields["connection"], clientID: fields["client_id"], ip: context.clientAddress,
                 userAgent: request.headers[.userAgent], language: request.headers[.acceptLanguage])
             var response = HTTPOutput.text(PasswordResetService.successMessage)

@@ -144,7 +144,7 @@ extension HostedPagesController {
         }
         guard let email else { throw HostedPageError.resendWithoutEmail }
         do {
-            _ = try services.passwordResets.request(
+            _ = try await services.passwordResets.request(
                 email: email, connection: connection, clientID: clientID, ip: context.clientAddress,
                 userAgent: request.headers[.userAgent], language: request.headers[.acceptLanguage])
         } catch let error as UsherError {
