@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `make test`: everything the test suites need, then every suite.
 #  1. Debian packages (JavaScriptCore, PostgreSQL, aiosmtpd, postfix's smtp-sink, Chromium + chromedriver) and a
-#     Python venv (.venv, from tests/e2e/requirements.txt: pytest, requests, auth0-python, selenium)
+#     Python venv (.venv, from tests/e2e/requirements.txt: pytest, requests, auth0-python, selenium, schemathesis)
 #  2. a throwaway PostgreSQL cluster and the SMTP test servers, stopped again on exit
 #  3. Swift tests (Swift Testing), storage conformance on SQLite and PostgreSQL
 #  4. end-to-end tests (pytest) against real `usher` processes with real clients (auth0-python, headless Chromium
-#     via Selenium); screenshots land in tests/artifacts/ (USHER_TEST_ARTIFACTS)
+#     via Selenium, schemathesis with Auth0's OpenAPI documents); screenshots land in tests/artifacts/
+#     (USHER_TEST_ARTIFACTS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -15,7 +16,7 @@ echo "==> dependencies"
 # (Re)install the venv when tests/e2e/requirements.txt changes (e.g. selenium for the browser tests).
 want_requirements=$(sha256sum tests/e2e/requirements.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want_requirements" ] \
-   || ! .venv/bin/python -c "import auth0, pytest, requests, selenium, authlib" 2>/dev/null; then
+   || ! .venv/bin/python -c "import auth0, pytest, requests, selenium, authlib, schemathesis" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r tests/e2e/requirements.txt
   echo "$want_requirements" > .venv/.requirements.sha256
