@@ -245,16 +245,19 @@ struct CourierTests {
     }
 
     /// Short leases must not cost a slow send its message: the running courier renews what it holds, so a second
-    /// courier polling throughout never takes the message, which is sent once.
+    /// courier polling throughout never takes the message, which is sent once. The send lasts two leases of a fake
+    /// clock that moves only after each renewal is seen, so a loaded machine's scheduling cannot decide the outcome.
     @Test func aRunningCourierRenewsItsLeasesThroughASlowSend() async throws {
         let store = InMemoryUsherStore()
-        let slow = SleepingTransport(seconds: 1.5)
+        let clock = FakeClock()
+        let (settings, logger) = Self.leaseTest(lease: 0.3, poll: .milliseconds(20))
+        let slow = RenewalPacedTransport(clock: clock, store: store, lease: settings.leaseDuration)
         let other = SleepingTransport(seconds: 0)
-        let (settings, logger) = Self.leaseTest(lease: 0.6, poll: .milliseconds(50))
-        let first = Courier(store: store, transport: slow, settings: settings, logger: logger, workerID: "first")
-        let second = Courier(store: store, transport: other, settings: settings, logger: logger, workerID: "second")
-        let mail = MailService(store: store, clock: SystemClock(), messageIDDomain: "x", usesDevelopmentMailbox: false)
+        let first = Courier(store: store, transport: slow, clock: clock, settings: settings, logger: logger, workerID: "first")
+        let second = Courier(store: store, transport: other, clock: clock, settings: settings, logger: logger, workerID: "second")
+        let mail = MailService(store: store, clock: clock, messageIDDomain: "x", usesDevelopmentMailbox: false)
         let message = try await mail.enqueue(to: "slow@example.com", subject: "S", html: "x", purpose: "t")
+        slow.messageID.withLock { $0 = message.id }
         let running = Task { await first.run() }
         // Let the first courier claim it before the second starts polling.
         while try await store.outboxMessage(id: message.id)?.status != .sending { try await Task.sleep(for: .milliseconds(10)) }
@@ -266,6 +269,34 @@ struct CourierTests {
         #expect(slow.sent.withLock { $0 } == ["slow@example.com"])
         #expect(other.sent.withLock { $0 }.isEmpty)
         #expect(try await store.outboxMessage(id: message.id)?.attempts == 1)
+    }
+
+    /// A send that lasts two leases of `clock`: it moves the clock a sixth of a lease at a time, each step only
+    /// once the message's lease has been renewed past half a lease ahead of the clock.
+    final class RenewalPacedTransport: MailTransport {
+        let clock: FakeClock
+        let store: InMemoryUsherStore
+        let lease: TimeInterval
+        let messageID = Mutex("")
+        let sent = Mutex<[String]>([])
+        init(clock: FakeClock, store: InMemoryUsherStore, lease: TimeInterval) {
+            (self.clock, self.store, self.lease) = (clock, store, lease)
+        }
+        var name: String { "renewal-paced" }
+        func send(_ email: OutboundEmail) async throws -> MailDeliveryReceipt {
+            let id = messageID.withLock { $0 }
+            for _ in 0..<12 {
+                clock.advance(by: lease / 6)
+                let needed = clock.now.addingTimeInterval(lease / 2)
+                let giveUp = ContinuousClock.now + .seconds(30)
+                while try await store.outboxMessage(id: id)?.leaseExpiresAt ?? .distantPast < needed {
+                    guard ContinuousClock.now < giveUp else { throw CancellationError() }  // no renewal: the test fails
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            sent.withLock { $0.append(email.to) }
+            return MailDeliveryReceipt(summary: "ok")
+        }
     }
 
     /// The other side of short leases: a worker that stops renewing (killed) loses its messages once its one lease
