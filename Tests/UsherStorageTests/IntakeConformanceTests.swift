@@ -69,23 +69,11 @@ struct IntakeConformanceTests {
     func concurrentClaimersNeverShareARequest(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.insertIntake((0..<40).map { Self.request($0) }, worker: nil, leaseUntil: Self.t0)
-            let batches = try await withThrowingTaskGroup(of: [String].self) { group in
-                for worker in 0..<4 {
-                    group.addTask {
-                        var mine: [String] = []
-                        while true {
-                            let got = try await store.claimIntake(
-                                kind: .passwordChange, worker: "w\(worker)", now: Self.t0, leaseUntil: Self.t0.addingTimeInterval(30), limit: 3)
-                            if got.isEmpty { return mine }
-                            mine += got.map(\.id)
-                        }
-                    }
-                }
-                var all: [[String]] = []
-                for try await batch in group { all.append(batch) }
-                return all
+            let ids = try await claimedByConcurrentWorkers(4) { worker in
+                try await store.claimIntake(
+                    kind: .passwordChange, worker: worker, now: Self.t0, leaseUntil: Self.t0.addingTimeInterval(30), limit: 3
+                ).map(\.id)
             }
-            let ids = batches.flatMap { $0 }
             #expect(ids.count == 40 && Set(ids).count == 40)
         }
     }

@@ -216,22 +216,9 @@ struct OutboxConformanceTests {
             let count = 60
             for n in 0..<count { try await store.enqueueOutbox(Self.message(n, at: Double(n % 7))) }
             let now = Self.t0.addingTimeInterval(100)
-            let claims = try await withThrowingTaskGroup(of: [String].self) { group in
-                for worker in 0..<6 {
-                    group.addTask {
-                        var mine: [String] = []
-                        while true {
-                            let batch = try await store.claimOutbox(worker: "w\(worker)", now: now, leaseUntil: now.addingTimeInterval(60), limit: 4)
-                            if batch.isEmpty { return mine }
-                            mine += batch.map(\.id)
-                        }
-                    }
-                }
-                var all: [[String]] = []
-                for try await ids in group { all.append(ids) }
-                return all
+            let flat = try await claimedByConcurrentWorkers(6) { worker in
+                try await store.claimOutbox(worker: worker, now: now, leaseUntil: now.addingTimeInterval(60), limit: 4).map(\.id)
             }
-            let flat = claims.flatMap { $0 }
             #expect(flat.count == count)
             #expect(Set(flat).count == count)
         }

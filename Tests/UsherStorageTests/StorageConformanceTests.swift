@@ -41,6 +41,28 @@ func winners(of count: Int, _ attempt: @escaping @Sendable () async throws -> Bo
     }
 }
 
+/// Runs `workers` claimers at once, each claiming with its worker name until a claim comes back empty, and returns
+/// every id claimed: a queue (outbox, intake) must hand each row to exactly one of them.
+func claimedByConcurrentWorkers(
+    _ workers: Int, _ claim: @escaping @Sendable (_ worker: String) async throws -> [String]
+) async throws -> [String] {
+    try await withThrowingTaskGroup(of: [String].self) { group in
+        for worker in 0..<workers {
+            group.addTask {
+                var mine: [String] = []
+                while true {
+                    let batch = try await claim("w\(worker)")
+                    if batch.isEmpty { return mine }
+                    mine += batch
+                }
+            }
+        }
+        var all: [String] = []
+        for try await ids in group { all += ids }
+        return all
+    }
+}
+
 /// A fresh, empty database of `kind` (SQLite or PostgreSQL) without migrations, for tests that migrate step by step.
 func withUnmigratedDatabase(_ kind: StoreKind, _ body: (any SQLDatabase) async throws -> Void) async throws {
     if kind == .memory { return }

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ADMIN_ID, ADMIN_SECRET, BACKENDS, BINARY, ROOT, free_port, postgres_database, start_usher
+from reset_support import wait_until
 
 SMTP_SCRIPT = ROOT / "tests" / "support" / "start_smtp_servers.sh"
 FAST = {"USHER_MAIL_POLL_INTERVAL_MS": "100", "USHER_MAIL_BACKOFF_BASE_MS": "300", "USHER_MAIL_LEASE_MS": "3000"}
@@ -73,16 +74,6 @@ def delivered(maildir, recipient):
         if f"<{recipient}>".encode() in raw.split(b"\r\n\r\n", 1)[0] or f"<{recipient}>".encode() in raw.split(b"\n\n", 1)[0]:
             found.append(email.message_from_bytes(raw, policy=email.policy.default))
     return found
-
-
-def wait_until(predicate, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def outbox(usher, headers, message_id):
@@ -277,7 +268,6 @@ def test_kill_9_with_2000_accepted_password_changes_loses_none(smtp, tmp_path, b
     env = {"USHER_MAIL_POLL_INTERVAL_MS": "100", "USHER_MAIL_LEASE_MS": "5000", "USHER_INTAKE_LEASE_SECONDS": "5",
            "USHER_SMTP_URL": f"smtp://127.0.0.1:{smtp['USHER_TEST_SMTP_SINK_PORT']}?tls=off"}
     sink = Path(smtp["USHER_TEST_SMTP_SINK_DIR"])  # postfix's smtp-sink: one file per message received
-    already = len(list(sink.glob("*")))
     usher = start_usher(tmp_path, tls=False, database=database, extra_env=env)
     restarted = None
     try:
@@ -314,18 +304,25 @@ def test_kill_9_with_2000_accepted_password_changes_loses_none(smtp, tmp_path, b
 
         restarted = start_usher(tmp_path, tls=False, database=database, extra_env=env)
 
+        parsed: dict[Path, tuple[str, str]] = {}  # each sink file is parsed once: re-parsing 2,000 per poll is slow
+
         def copies_by_recipient():
-            found: dict[str, list[str]] = {}
             for path in sink.glob("*"):
-                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                to = str(message["X-Rcpt-Args"]).strip("<>")
+                if path not in parsed:
+                    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                    if message["Message-ID"] is not None:  # smtp-sink may still be writing the file
+                        parsed[path] = (str(message["X-Rcpt-Args"]).strip("<>"), str(message["Message-ID"]))
+            found: dict[str, list[str]] = {}
+            for to, message_id in parsed.values():
                 if to.endswith("@" + domain):
-                    found.setdefault(to, []).append(str(message["Message-ID"]))
+                    found.setdefault(to, []).append(message_id)
             return found
 
-        # Counting files is cheap; parsing 2,000 messages on every poll would slow the server it waits for.
-        wait_until(lambda: len(list(sink.glob("*"))) >= already + count, timeout=150, what=f"all {count} emails delivered")
-        time.sleep(1)  # a late duplicate would show here
+        # Waits for every recipient, not for a file count: re-sent copies (at-least-once) would pad a count early.
+        deadline = time.time() + 150
+        while time.time() < deadline and not set(copies_by_recipient()) >= set(addresses):
+            time.sleep(0.5)
+        time.sleep(1)  # a late duplicate would show here; a missing recipient fails the set comparison below
         copies = copies_by_recipient()
         assert set(copies) == set(addresses)
         assert all(len(set(ids)) == 1 for ids in copies.values()), "a request produced two different emails"
