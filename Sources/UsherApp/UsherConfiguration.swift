@@ -49,6 +49,15 @@ public struct UsherConfiguration: Sendable {
     /// How long a worker holds the accepted requests it wrote or claimed: what a crashed instance's requests wait
     /// before another instance (or its restart) processes them.
     public var intakeLeaseSeconds = 30
+    /// The key that seals outbox bodies (base64 of 32 bytes; `USHER_OUTBOX_KEY`). Holds a secret: never log it.
+    /// Without it the key is read from (or created in) `outboxKeyFile`.
+    public var outboxKey: String?
+    /// Earlier keys, comma-separated base64 (`USHER_OUTBOX_PREVIOUS_KEYS`): they open what they sealed, during a
+    /// rotation. Secret as well.
+    public var outboxPreviousKeys: [String] = []
+    /// Where the outbox key lives when `outboxKey` is not given (`USHER_OUTBOX_KEY_FILE`); default `outbox.key`
+    /// beside the SQLite file, or in the working directory with PostgreSQL. Created 0600 at first start.
+    public var outboxKeyFile: String?
     /// How long an expired ticket is kept, so its link still shows the "expired" page, and how often they are swept.
     public var ticketRetentionHours = 168
     public var ticketSweepIntervalSeconds = 3_600
@@ -106,7 +115,8 @@ public struct ConfigurationLoader: Sendable {
         "smtp_url", "environment", "mail_from", "mail_poll_interval_ms", "mail_backoff_base_ms", "mail_lease_ms", "mail_max_attempts",
         "change_password_burst", "change_password_refill_seconds", "tenant_name", "smtp_ca_file",
         "actions_workers", "actions_timeout_ms", "actions_memory_mb", "actions_worker_memory_mb",
-        "reset_mail_burst", "reset_mail_refill_seconds", "reset_queue_capacity", "intake_lease_seconds", "ticket_retention_hours",
+        "reset_mail_burst", "reset_mail_refill_seconds", "reset_queue_capacity", "intake_lease_seconds", "outbox_key",
+        "outbox_previous_keys", "outbox_key_file", "ticket_retention_hours",
         "ticket_sweep_interval_seconds",
         "signup_burst", "signup_refill_ms", "brute_force_threshold", "mail_batch_size", "mail_abandon_after_hours",
         "access_token_lifetime_seconds", "id_token_lifetime_seconds", "authorization_code_lifetime_seconds", "refresh_token_lifetime_seconds",
@@ -218,6 +228,11 @@ public struct ConfigurationLoader: Sendable {
         if let n = try integer("mail_max_attempts", 1...1_000) { config.courier.maxAttempts = n }
         if let n = try integer("change_password_burst", 1...1_000_000_000) { config.changePasswordBurst = n }
         if let n = try integer("change_password_refill_seconds", 1...86_400) { config.changePasswordRefillSeconds = TimeInterval(n) }
+        if let (v, _) = value("outbox_key") { config.outboxKey = v }
+        if let (v, _) = value("outbox_previous_keys") {
+            config.outboxPreviousKeys = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let (v, _) = value("outbox_key_file") { config.outboxKeyFile = v }
         if let (v, source) = value("smtp_ca_file") {
             guard FileManager.default.isReadableFile(atPath: v) else { throw fail(source, "cannot read CA file '\(v)'") }
             config.smtpCAFile = v

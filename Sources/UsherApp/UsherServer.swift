@@ -65,7 +65,7 @@ public final class UsherServer: Sendable {
         let database = try await SQLDatabaseProvider.open(configuration.database, logger: logger)
         do {
             try await Migrator.migrate(database.database, logger: logger)
-            let store = SQLUsherStore(provider: database)
+            let store = SQLUsherStore(provider: database, outboxSeal: try OutboxKeyring.seal(for: configuration, logger: logger))
             let providerConfigured = try await store.emailProvider()?.enabled == true
             let (services, actionPool) = try await ServiceGraph.build(
                 configuration, store: store, clock: clock, passwordHasher: passwordHasher, actions: actions, logger: logger)

@@ -24,6 +24,7 @@ public enum Migrator {
         Migration(version: 6, name: "outbox bodies in their own table", apply: Schema.v6),
         Migration(version: 7, name: "the user each outbox message is about", apply: Schema.v7),
         Migration(version: 8, name: "accepted requests waiting to be processed", apply: Schema.v8),
+        Migration(version: 9, name: "sealed outbox bodies and their redacted copies", apply: Schema.v9),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -413,5 +414,21 @@ enum Schema {
             .column("lease_expires_at", type: .bigint, .notNull)
             .run()
         try await db.create(index: "intake_claimable").on("intake").column("kind").column("lease_expires_at").run()
+    }
+
+    static func v9(_ db: any SQLDatabase) async throws {
+        // Sealed bodies and their redacted copies (see `OutboxBodySeal`, `SQLUsherStore.redactBodies`). Rows written
+        // before are in clear: those of finished messages lose their bodies now (they may hold a live link and no
+        // redacted copy exists); unfinished ones are sent as they are and then keep them, like mail without secrets.
+        try await db.alter(table: "outbox_body").column("redacted_html", type: .text).run()
+        try await db.alter(table: "outbox_body").column("redacted_text", type: .text).run()
+        try await db.alter(table: "outbox_body").column("body_redacted", type: boolean, .notNull, .default(SQLLiteral.boolean(false))).run()
+        try await db.raw(
+            """
+            UPDATE outbox_body SET html = '<p>(The body of this message was removed when Usher began sealing outbox bodies.)</p>', \
+            text_body = NULL, body_redacted = \(bind: true) \
+            WHERE outbox_id IN (SELECT id FROM outbox WHERE status IN ('sent', 'abandoned'))
+            """
+        ).run()
     }
 }

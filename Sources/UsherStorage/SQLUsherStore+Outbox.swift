@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import Synchronization
 import UsherCore
 
 /// The outbox, development mailbox and email provider on SQLite and PostgreSQL, one code path.
@@ -8,9 +9,11 @@ import UsherCore
 /// `FOR UPDATE SKIP LOCKED` so several Usher instances claim disjoint batches without waiting on each other;
 /// SQLite has one writer at a time (write gate + `BEGIN IMMEDIATE`), which serialises claimers already.
 ///
-/// A message's bodies live in `outbox_body` (migration 6), written once at enqueue and only read after: the
-/// claims and outcome marks rewrite `outbox` rows, which stay small. Claims read the bodies of what they took
-/// after the claiming write, outside SQLite's write lock.
+/// A message's bodies live in `outbox_body` (migration 6), written once at enqueue, sealed (`OutboxBodySeal`), and
+/// replaced by their redacted copy in the write that marks the message sent or abandoned (migration 9): the live
+/// link never sits in the database in clear, and not even sealed once it has been delivered. The claims and outcome
+/// marks rewrite `outbox` rows, which stay small. Claims read the bodies of what they took after the claiming write,
+/// outside SQLite's write lock.
 extension SQLUsherStore {
     /// `outbox`'s columns (the bodies are in `outbox_body`).
     static let outboxColumns = [
@@ -51,11 +54,27 @@ extension SQLUsherStore {
             userID: try row.decode(column: "user_id", as: String?.self))
     }
 
+    /// `outbox_body`'s columns as `selectOutboxWithBodies` and `fillingBodies` read them.
+    static let bodyColumns = ["html", "text_body", "redacted_html", "redacted_text", "body_redacted"]
+
     /// A message from a row of `outbox` LEFT JOIN `outbox_body` (see `selectOutboxWithBodies`).
-    static func outboxMessageWithBodies(from row: any SQLRow) throws -> OutboxMessage {
-        try outboxMessage(
-            from: row, html: try row.decode(column: "html", as: String?.self) ?? "",
-            text: try row.decode(column: "text_body", as: String?.self))
+    func outboxMessageWithBodies(from row: any SQLRow) throws -> OutboxMessage {
+        var message = try Self.outboxMessage(from: row, html: "", text: nil)
+        try openBodies(from: row, into: &message)
+        return message
+    }
+
+    /// Opens the sealed bodies of `row` into `message`; a body this instance cannot open leaves `bodyUnreadable`.
+    func openBodies(from row: any SQLRow, into message: inout OutboxMessage) throws {
+        message.bodyRedacted = try row.decode(column: "body_redacted", as: Bool?.self) ?? false
+        do {
+            message.html = try outboxSeal.open(try row.decode(column: "html", as: String?.self)) ?? ""
+            message.text = try outboxSeal.open(try row.decode(column: "text_body", as: String?.self))
+            message.redactedHTML = try outboxSeal.open(try row.decode(column: "redacted_html", as: String?.self))
+            message.redactedText = try outboxSeal.open(try row.decode(column: "redacted_text", as: String?.self))
+        } catch let error as UsherError {
+            message.bodyUnreadable = error.message
+        }
     }
 
     static let outboxColumnList = outboxColumns.map { "\"\($0)\"" }.joined(separator: ", ")
@@ -65,33 +84,48 @@ extension SQLUsherStore {
     /// `SELECT outbox.*, html, text_body FROM outbox LEFT JOIN outbox_body`: for reads that return whole messages.
     func selectOutboxWithBodies() -> SQLSelectBuilder {
         db.select().columns(Self.outboxColumns.map { SQLColumn($0, table: "outbox") })
-            .column(SQLColumn("html", table: "outbox_body")).column(SQLColumn("text_body", table: "outbox_body"))
+            .columns(Self.bodyColumns.map { SQLColumn($0, table: "outbox_body") })
             .from("outbox")
             .join("outbox_body", method: SQLJoinMethod.left, on: SQLColumn("outbox_id", table: "outbox_body"), .equal, SQLColumn("id", table: "outbox"))
     }
 
     /// `messages` (decoded without bodies) with their bodies read from `outbox_body`, 500 ids per query.
-    /// Bodies never change after enqueue, so any connection may read them once the claim has committed.
-    static func fillingBodies(_ messages: [OutboxMessage], from db: any SQLDatabase) async throws -> [OutboxMessage] {
+    /// A claimed message's bodies do not change while it is `sending`, so any connection may read them once the
+    /// claim has committed.
+    func fillingBodies(_ messages: [OutboxMessage], from db: any SQLDatabase) async throws -> [OutboxMessage] {
         if messages.isEmpty { return [] }
-        var bodies: [String: (html: String, text: String?)] = [:]
-        bodies.reserveCapacity(messages.count)
+        var filled: [String: OutboxMessage] = Dictionary(uniqueKeysWithValues: messages.map { ($0.id, $0) })
         var start = messages.startIndex
         while start < messages.endIndex {
             let chunk = messages[start..<min(start + 500, messages.endIndex)]
             start = chunk.endIndex
-            let rows = try await db.select().column("outbox_id").column("html").column("text_body").from("outbox_body")
+            let rows = try await db.select().column("outbox_id").columns(Self.bodyColumns.map { SQLColumn($0) }).from("outbox_body")
                 .where(SQLColumn("outbox_id"), .in, SQLGroupExpression(chunk.map { SQLBind($0.id) }))
                 .all()
             for row in rows {
-                bodies[try row.decode(column: "outbox_id", as: String.self)] =
-                    (try row.decode(column: "html", as: String.self), try row.decode(column: "text_body", as: String?.self))
+                let id = try row.decode(column: "outbox_id", as: String.self)
+                if var message = filled[id] {
+                    try openBodies(from: row, into: &message)
+                    filled[id] = message
+                }
             }
         }
-        return messages.map { message in
-            var message = message
-            if let body = bodies[message.id] { (message.html, message.text) = body }
-            return message
+        return messages.map { filled[$0.id] ?? $0 }
+    }
+
+    /// Replaces the bodies of `ids` that hold a secret by their redacted copy, in the write that marks them
+    /// delivered or abandoned (the link is never needed again). 500 ids per statement.
+    func redactBodies(_ ids: [String], in db: any SQLDatabase) async throws {
+        var start = ids.startIndex
+        while start < ids.endIndex {
+            let chunk = Array(ids[start..<min(start + 500, ids.endIndex)])
+            start += chunk.count
+            let query: SQLQueryString = """
+                UPDATE "outbox_body" SET "html" = "redacted_html", "text_body" = "redacted_text", "redacted_html" = NULL, \
+                "redacted_text" = NULL, "body_redacted" = \(bind: true) \
+                WHERE "outbox_id" IN (\(binds: chunk)) AND "redacted_html" IS NOT NULL
+                """
+            try await db.raw(query).run()
         }
     }
 
@@ -112,10 +146,13 @@ extension SQLUsherStore {
     public func enqueueOutbox(_ messages: [OutboxMessage]) async throws {
         guard !messages.isEmpty else { return }
         var rows = db.insert(into: "outbox").columns(Self.outboxColumns)
-        var bodies = db.insert(into: "outbox_body").columns("outbox_id", "html", "text_body")
+        var bodies = db.insert(into: "outbox_body").columns("outbox_id", "html", "text_body", "redacted_html", "redacted_text", "body_redacted")
+        let seal = outboxSeal
         for message in messages {
             rows = rows.values(Self.outboxValues(message))
-            bodies = bodies.values(SQLBind(message.id), SQLBind(message.html), SQLBind(message.text))
+            bodies = bodies.values(
+                SQLBind(message.id), SQLBind(seal.seal(message.html)), SQLBind(seal.seal(message.text)), SQLBind(seal.seal(message.redactedHTML)),
+                SQLBind(seal.seal(message.redactedText)), SQLBind(false))
         }
         let (outbox, outboxBodies) = (rows.query, bodies.query)
         do {
@@ -130,7 +167,7 @@ extension SQLUsherStore {
 
     public func claimOutbox(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage] {
         let claimed = try await claimOutboxWithoutBodies(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit)
-        return try await Self.fillingBodies(claimed, from: db)
+        return try await fillingBodies(claimed, from: db)
     }
 
     /// The claim itself: the chosen rows updated and returned, bodies still empty (`fillingBodies` adds them).
@@ -197,7 +234,10 @@ extension SQLUsherStore {
     }
 
     /// An UPDATE limited to the message `worker` currently holds.
-    private func updateLeased(id: String, worker: String, _ set: (SQLUpdateBuilder) -> SQLUpdateBuilder) async throws -> Bool {
+    /// `redacting`: the outcome is final, so the bodies become their redacted copy in the same transaction.
+    private func updateLeased(id: String, worker: String, redacting: Bool = false, _ set: (SQLUpdateBuilder) -> SQLUpdateBuilder) async throws
+        -> Bool
+    {
         let query = set(db.update("outbox"))
             .set("lease_owner", to: SQLLiteral.null)
             .set("lease_expires_at", to: SQLLiteral.null)
@@ -205,11 +245,18 @@ extension SQLUsherStore {
             .where("status", .equal, SQLBind(OutboxStatus.sending.rawValue))
             .where("lease_owner", .equal, SQLBind(worker))
             .returning("id")
-        return try await write { !(try await query.all()).isEmpty }
+        guard redacting else { return try await write { !(try await query.all()).isEmpty } }
+        let sql = query.query
+        return try await withWriteTransaction { tx in
+            let changed = Mutex(false)
+            try await tx.execute(sql: sql) { _ in changed.withLock { $0 = true } }
+            if changed.withLock({ $0 }) { try await self.redactBodies([id], in: tx) }
+            return changed.withLock { $0 }
+        }
     }
 
     public func markOutboxSent(id: String, worker: String, at: Date) async throws -> Bool {
-        try await updateLeased(id: id, worker: worker) {
+        try await updateLeased(id: id, worker: worker, redacting: true) {
             $0.set("status", to: SQLBind(OutboxStatus.sent.rawValue)).set("sent_at", to: SQLBind(Timestamp.milliseconds(at)))
                 .set("last_error", to: SQLLiteral.null)
         }
@@ -228,7 +275,11 @@ extension SQLUsherStore {
                 WHERE "id" IN (\(binds: Array(chunk))) AND "status" = \(bind: OutboxStatus.sending.rawValue) AND "lease_owner" = \(bind: worker) \
                 RETURNING "id"
                 """
-            let updated = try await write { try await db.raw(query).all(decodingColumn: "id", as: String.self) }
+            let updated = try await withWriteTransaction { tx in
+                let updated = try await tx.raw(query).all(decodingColumn: "id", as: String.self)
+                try await self.redactBodies(updated, in: tx)
+                return updated
+            }
             changed.formUnion(updated)
         }
         return changed
@@ -255,7 +306,7 @@ extension SQLUsherStore {
             }
             return (marked, try await sql.claimOutboxWithoutBodies(worker: worker, now: now, leaseUntil: leaseUntil, limit: limit))
         }
-        return (marked, try await Self.fillingBodies(claimed, from: db))
+        return (marked, try await fillingBodies(claimed, from: db))
     }
 
     public func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool {
@@ -268,7 +319,7 @@ extension SQLUsherStore {
     }
 
     public func markOutboxAbandoned(id: String, worker: String, error: String) async throws -> Bool {
-        try await updateLeased(id: id, worker: worker) {
+        try await updateLeased(id: id, worker: worker, redacting: true) {
             $0.set("status", to: SQLBind(OutboxStatus.abandoned.rawValue)).set("last_error", to: SQLBind(String(error.prefix(2_000))))
         }
     }
@@ -316,18 +367,21 @@ extension SQLUsherStore {
         }
         let total = try await count.first(decodingColumn: "n", as: Int.self) ?? 0
         let messages = try await page.orderBy("created_at", .descending).orderBy("id", .descending)
-            .offset(min(offset, Int(Int32.max))).limit(max(0, limit)).all().map(Self.outboxMessageWithBodies(from:))
+            .offset(min(offset, Int(Int32.max))).limit(max(0, limit)).all().map(outboxMessageWithBodies(from:))
         return (messages, total)
     }
 
     public func outboxMessage(id: String) async throws -> OutboxMessage? {
         try await selectOutboxWithBodies().where(SQLColumn("id", table: "outbox"), .equal, SQLBind(id)).first()
-            .map(Self.outboxMessageWithBodies(from:))
+            .map(outboxMessageWithBodies(from:))
     }
 
     public func retryOutbox(id: String, now: Date) async throws -> OutboxMessage? {
         let columns = outboxColumnExpressions
         return try await withWriteTransaction { tx -> OutboxMessage? in
+            let redacted = try await tx.select().column("body_redacted").from("outbox_body").where("outbox_id", .equal, SQLBind(id))
+                .first(decodingColumn: "body_redacted", as: Bool.self)
+            if redacted == true { throw UsherError.outboxBodyRedacted }
             let rows = try await tx.update("outbox")
                 .set("status", to: SQLBind(OutboxStatus.queued.rawValue))
                 .set("attempts", to: SQLBind(Int64(0)))
@@ -335,7 +389,7 @@ extension SQLUsherStore {
                 .where("id", .equal, SQLBind(id))
                 .where(SQLColumn("status"), .in, SQLGroupExpression([SQLBind(OutboxStatus.failed.rawValue), SQLBind(OutboxStatus.abandoned.rawValue)]))
                 .returning(columns).all()
-            if let row = rows.first { return try await Self.fillingBodies([try Self.outboxMessage(from: row, html: "", text: nil)], from: tx).first }
+            if let row = rows.first { return try await fillingBodies([try Self.outboxMessage(from: row, html: "", text: nil)], from: tx).first }
             guard
                 let current = try await tx.select().column("status").from("outbox").where("id", .equal, SQLBind(id))
                     .first(decodingColumn: "status", as: String.self)

@@ -14,33 +14,37 @@ public struct SQLUsherStore: UsherStore {
     let writeGate: WriteGate?
     /// Synchronous point reads on a SQLite file (see `SQLiteReader`); nil on PostgreSQL.
     let reader: SQLiteReader?
+    /// Encrypts outbox bodies on their way in and opens them on their way out (the key is not in the database).
+    let outboxSeal: OutboxBodySeal
 
     /// A store on `database`; `reader`, for a SQLite file, serves the hottest lookups without the pool.
-    public init(database: any SQLDatabase, reader: SQLiteReader? = nil) {
+    public init(database: any SQLDatabase, reader: SQLiteReader? = nil, outboxSeal: OutboxBodySeal) {
         self.db = database
         self.inTransaction = false
         self.writeGate = database.dialect.name == "sqlite" ? WriteGate() : nil
         self.reader = database.dialect.name == "sqlite" ? reader : nil
+        self.outboxSeal = outboxSeal
     }
 
     /// A store on the provider's database and, for SQLite, its synchronous reader.
-    public init(provider: SQLDatabaseProvider) {
-        self.init(database: provider.database, reader: provider.reader)
+    public init(provider: SQLDatabaseProvider, outboxSeal: OutboxBodySeal) {
+        self.init(database: provider.database, reader: provider.reader, outboxSeal: outboxSeal)
     }
 
-    private init(session: any SQLDatabase) {
+    private init(session: any SQLDatabase, outboxSeal: OutboxBodySeal) {
         self.db = session
         self.inTransaction = true
         self.writeGate = nil
         self.reader = nil
+        self.outboxSeal = outboxSeal
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any UsherStore) async throws -> T) async throws -> T {
         if inTransaction { return try await body(self) }
-        let db = self.db
+        let (db, seal) = (self.db, outboxSeal)
         return try await exclusive {
             try await db.withSession { session in
-                try await Migrator.transaction(session) { tx in try await body(SQLUsherStore(session: tx)) }
+                try await Migrator.transaction(session) { tx in try await body(SQLUsherStore(session: tx, outboxSeal: seal)) }
             }
         }
     }

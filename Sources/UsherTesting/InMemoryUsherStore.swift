@@ -210,6 +210,7 @@ public final class InMemoryUsherStore: UsherStore {
             $0.status = .sent
             $0.sentAt = at
             $0.lastError = nil
+            $0.redactBodies()
         }
     }
     public func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool {
@@ -224,6 +225,7 @@ public final class InMemoryUsherStore: UsherStore {
         updateLeased(id: id, worker: worker) {
             $0.status = .abandoned
             $0.lastError = String(error.prefix(2_000))
+            $0.redactBodies()
         }
     }
     public func renewOutboxLeases(worker: String, until: Date) async throws -> Int {
@@ -264,6 +266,7 @@ public final class InMemoryUsherStore: UsherStore {
     public func retryOutbox(id: String, now: Date) async throws -> OutboxMessage? {
         try state.withLock { s throws(UsherError) -> OutboxMessage? in
             guard var message = s.outbox[id] else { return nil }
+            if message.bodyRedacted { throw UsherError.outboxBodyRedacted }
             guard message.status == .failed || message.status == .abandoned else {
                 throw UsherError(
                     .conflict, "Only failed or abandoned messages can be retried; this one is \(message.status.rawValue).", errorCode: "invalid_status")

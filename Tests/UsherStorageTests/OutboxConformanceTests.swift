@@ -330,7 +330,7 @@ struct OutboxConformanceTests {
                     .run()
             }
             #expect(try await Migrator.migrate(db, logger: logger).contains(6))
-            let store = SQLUsherStore(database: db)
+            let store = SQLUsherStore(database: db, outboxSeal: .ephemeral())
             #expect(try await store.outboxMessage(id: old.id) == old)
             #expect(try await store.outboxMessage(id: noText.id) == noText)
             let now = Self.t0.addingTimeInterval(5)

@@ -19,7 +19,7 @@ struct SQLiteReaderTests {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         do {
             try await Migrator.migrate(provider.database, logger: logger)
-            try await body(provider, SQLUsherStore(provider: provider))
+            try await body(provider, SQLUsherStore(provider: provider, outboxSeal: .ephemeral()))
             try await provider.close()
         } catch {
             try? await provider.close()
@@ -36,7 +36,7 @@ struct SQLiteReaderTests {
             try await store.insertUser(user)
             let fast = try #require(try store.readUsers(SQLUsherStore.userByIDSQL, [user.userID]))
             #expect(fast == [user])
-            let pooled = try await SQLUsherStore(database: provider.database).user(id: user.userID)
+            let pooled = try await SQLUsherStore(database: provider.database, outboxSeal: .ephemeral()).user(id: user.userID)
             #expect(pooled == user)
             #expect(try store.readUsers(SQLUsherStore.usersByEmailSQL, [user.email!]) == [user])
             #expect(try store.readUsers(SQLUsherStore.userByConnectionAndEmailSQL, [user.connection, user.email!]) == [user])
@@ -131,7 +131,7 @@ struct SQLiteReaderTests {
             #expect(try reader.sqlRows(store.sqliteBoundActionVersionsSQL, ["post-login"])?.count == 1)
             // …with what the pool answers.
             let fast = try await store.boundActionVersions(triggerID: "post-login")
-            let pooled = try await SQLUsherStore(database: provider.database).boundActionVersions(triggerID: "post-login")
+            let pooled = try await SQLUsherStore(database: provider.database, outboxSeal: .ephemeral()).boundActionVersions(triggerID: "post-login")
             #expect(fast.count == 1 && fast == pooled)
             #expect(fast[0].version.code == action.code && fast[0].version.secrets == action.secrets)
         }

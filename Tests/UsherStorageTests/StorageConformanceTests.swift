@@ -26,7 +26,7 @@ func withStore(_ kind: StoreKind, _ body: (any UsherStore) async throws -> Void)
     if kind == .memory { return try await body(InMemoryUsherStore()) }
     try await withFreshProvider(kind) { provider, logger in
         try await Migrator.migrate(provider.database, logger: logger)
-        try await body(SQLUsherStore(provider: provider))
+        try await body(SQLUsherStore(provider: provider, outboxSeal: .ephemeral()))
     }
 }
 

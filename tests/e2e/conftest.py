@@ -4,6 +4,7 @@ Each server gets its own SQLite file (or its own PostgreSQL schema), a free port
 certificate for 127.0.0.1 and known bootstrap credentials. Clients trust the certificate through
 SSL_CERT_FILE, exactly as a deployment with its own CA would.
 """
+import base64
 import os
 import socket
 import subprocess
@@ -91,6 +92,9 @@ def make_certificate(directory: Path) -> tuple[str, str]:
     return str(cert), str(key)
 
 
+E2E_OUTBOX_KEY = base64.b64encode(os.urandom(32)).decode()  # one per test run, shared by its instances
+
+
 def start_usher(directory: Path, *, tls: bool, database: str | None = None, extra_env: dict | None = None,
                 bootstrap: bool = True, port: int | None = None) -> UsherProcess:
     port = port or free_port()
@@ -106,6 +110,9 @@ def start_usher(directory: Path, *, tls: bool, database: str | None = None, extr
     env = {k: v for k, v in os.environ.items() if not k.startswith("USHER_")}
     if bootstrap:
         env.update(USHER_BOOTSTRAP_CLIENT_ID=ADMIN_ID, USHER_BOOTSTRAP_CLIENT_SECRET=ADMIN_SECRET)
+    if database and database.startswith("postgres"):
+        # Instances sharing one PostgreSQL must seal outbox bodies with one key (README, Configuration).
+        env["USHER_OUTBOX_KEY"] = E2E_OUTBOX_KEY
     env.update(extra_env or {})
     log_path = directory / f"usher-{port}.log"
     log = open(log_path, "w")

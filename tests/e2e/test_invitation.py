@@ -293,6 +293,8 @@ def test_one_ticket_submitted_fifty_times_at_once_succeeds_once(tenant):
 def test_usher_invite_cli_sends_the_invitation(tenant):
     email_address = f"cli-{uuid.uuid4().hex[:10]}@example.com"
     env = {k: v for k, v in os.environ.items() if not k.startswith("USHER_")}
+    if tenant.database.startswith("postgres"):
+        env["USHER_OUTBOX_KEY"] = conftest.E2E_OUTBOX_KEY  # the server's: the CLI's email is sealed for it to send
     result = subprocess.run(
         [conftest.BINARY, "invite", email_address, "--database", tenant.database, "--public-url", tenant.base,
          "--name", "Cli Invitee", "--app-metadata", json.dumps({"team": "blue"}), "--connection", CONNECTION,
@@ -390,3 +392,31 @@ def test_logs_hold_no_ticket_password_or_secret(smtp, tmp_path, monkeypatch):
             assert secret not in log, f"the server log contains the {name}"
     finally:
         tenant.stop()
+
+
+def test_no_live_link_at_rest_after_the_invitation_is_delivered(tenant):
+    """What a backup would hold: after delivery, neither the SQLite file (with its WAL) nor a dump of the PostgreSQL
+    schema contains the invitation's ticket, in clear or URL-encoded: tickets are stored hashed and the outbox keeps
+    only a redacted copy of the email."""
+    user = tenant.create_invited_user()
+    request_reset(tenant, user.email)
+    message = wait_for_mail(tenant.maildir, user.email)
+    _, ticket = the_link(tenant, message, "invite")
+    outbox = tenant.base + "/api/v2/emails/outbox"
+
+    def all_sent_and_redacted():
+        mine = tenant.usher.session().get(outbox, params={"user_id": user.user_id}, headers=tenant.headers()).json()
+        return mine and all(m["status"] == "sent" and m["body_redacted"] for m in mine)
+
+    wait_until(all_sent_and_redacted, what="the invitation marked sent, its body redacted")
+    needles = {ticket.encode(), urllib.parse.quote(ticket, safe="").encode()}
+    if tenant.database.startswith("postgres"):
+        schema = urllib.parse.parse_qs(urllib.parse.urlsplit(tenant.database).query)["search_path"][0]
+        dump = subprocess.run(["pg_dump", "--data-only", "--schema", schema, tenant.database.split("?")[0]],
+                              check=True, capture_output=True).stdout
+        assert b"outbox_body" in dump
+        places = {"pg_dump": dump}
+    else:
+        places = {p: open(p, "rb").read() for p in (tenant.database, tenant.database + "-wal") if os.path.exists(p)}
+    for place, raw in places.items():
+        assert not any(needle in raw for needle in needles), f"the ticket is readable in {place}"

@@ -1,10 +1,11 @@
 """The server as an operator meets it: start-up, bootstrap, configuration errors, the HTTP surface."""
+import os
 import re
 import subprocess
 
 import requests
 
-from conftest import BINARY, start_usher
+from conftest import BINARY, E2E_OUTBOX_KEY, start_usher
 
 
 def test_first_start_prints_generated_credentials_once_and_they_work(tmp_path):
@@ -57,19 +58,21 @@ def test_health_metrics_and_jwks(usher):
 def test_cli_users_and_clients(usher, tmp_path):
     # The CLI works on the same database as the running server.
     database = ["--database", usher.process.args[usher.process.args.index("--database") + 1]]
+    # With PostgreSQL every process on the database seals outbox bodies with the server's key.
+    env = os.environ | ({"USHER_OUTBOX_KEY": E2E_OUTBOX_KEY} if database[1].startswith("postgres") else {})
     created = subprocess.run([BINARY, "users", "create", "cli@example.com", "--name", "Cli User",
                               "--app-metadata", '{"needsInvitation": true}', "--json", *database],
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60, env=env)
     assert created.returncode == 0, created.stderr
     assert '"needsInvitation":true' in created.stdout
     listed = subprocess.run([BINARY, "users", "list", "-q", "app_metadata.needsInvitation:true", *database],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, env=env)
     assert "cli@example.com" in listed.stdout
-    dup = subprocess.run([BINARY, "users", "create", "cli@example.com", *database], capture_output=True, text=True, timeout=60)
+    dup = subprocess.run([BINARY, "users", "create", "cli@example.com", *database], capture_output=True, text=True, timeout=60, env=env)
     assert dup.returncode != 0 and "already exists" in dup.stderr
     app = subprocess.run([BINARY, "clients", "create", "--name", "CLI app", "--management", *database],
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=60, env=env)
     assert app.returncode == 0 and "client_secret" in app.stdout
-    helps = subprocess.run([BINARY, "--help"], capture_output=True, text=True, timeout=60)
+    helps = subprocess.run([BINARY, "--help"], capture_output=True, text=True, timeout=60, env=env)
     for command in ["serve", "migrate", "clients", "users"]:
         assert command in helps.stdout

@@ -235,6 +235,9 @@ public final class Courier: Sendable {
         }
         let failure: MailDeliveryError
         do {
+            // A body sealed with a key this instance lacks: retried (another instance, or this one after a
+            // configuration fix, may open it), and abandoned with the reason if it never can be.
+            if let problem = message.bodyUnreadable { throw MailDeliveryError(.temporary, problem) }
             _ = try await transport.send(OutboundEmail(message))
             return true
         } catch let error as MailDeliveryError {

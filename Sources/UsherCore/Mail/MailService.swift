@@ -40,14 +40,15 @@ public struct MailService: Sendable {
     }
 
     /// A validated message for the outbox, not yet stored (for callers that write it in their own transaction).
+    /// `secrets` (a link's token) are kept out of the redacted copy that outlives delivery.
     public func message(
         to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
-        purpose: String, userID: String? = nil
+        purpose: String, userID: String? = nil, secrets: [String] = []
     ) throws -> OutboxMessage {
         try Self.validateAddress(to, field: "to")
         return OutboxMessage.new(
             to: to, from: from, replyTo: replyTo, subject: subject, html: html, text: text, purpose: purpose,
-            userID: userID, messageIDDomain: messageIDDomain, now: clock.now)
+            userID: userID, secrets: secrets, messageIDDomain: messageIDDomain, now: clock.now)
     }
 
     /// A plausible single address: something@something, no spaces or line breaks (the MIME builder checks fully).

@@ -37,12 +37,21 @@ public struct OutboxMessage: Sendable, Equatable {
     /// The user the email is about (an invitation, a reset, a verification), so the administrator can find a
     /// user's undelivered mail; nil for mail about no one (the provider test email).
     public var userID: String?
+    /// The bodies with every secret (the link's token) replaced, for the outbox API and for what is kept after the
+    /// message is delivered or abandoned; nil when the bodies hold no secret (they are their own redacted copy).
+    public var redactedHTML: String?
+    public var redactedText: String?
+    /// True once the original bodies are gone: `html` and `text` are the redacted copy and cannot be sent again.
+    public var bodyRedacted: Bool
+    /// Why the stored bodies could not be read (a key this instance lacks); the courier retries later.
+    public var bodyUnreadable: String?
 
     public init(
         id: String, to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
         messageID: String, purpose: String, status: OutboxStatus = .queued, attempts: Int = 0, lastError: String? = nil,
         nextAttemptAt: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, createdAt: Date, sentAt: Date? = nil,
-        userID: String? = nil
+        userID: String? = nil, redactedHTML: String? = nil, redactedText: String? = nil, bodyRedacted: Bool = false,
+        bodyUnreadable: String? = nil
     ) {
         self.id = id
         self.to = to
@@ -62,20 +71,44 @@ public struct OutboxMessage: Sendable, Equatable {
         self.createdAt = createdAt
         self.sentAt = sentAt
         self.userID = userID
+        self.redactedHTML = redactedHTML
+        self.redactedText = redactedText
+        self.bodyRedacted = bodyRedacted
+        self.bodyUnreadable = bodyUnreadable
     }
+
+    /// What stands in for a secret in the redacted copy.
+    public static let redactionMark = "REDACTED"
 
     /// A new queued message, due now, with a fresh id and Message-ID.
     public static func new(
         to: String, from: String? = nil, replyTo: String? = nil, subject: String, html: String, text: String? = nil,
-        purpose: String, userID: String? = nil, messageIDDomain: String, now: Date
+        purpose: String, userID: String? = nil, secrets: [String] = [], messageIDDomain: String, now: Date
     ) -> OutboxMessage {
         // Header fields built from templates and user data are neutralised here, where every email enters the
         // outbox (see `HeaderLine`): a line break in a user's name must not keep their invitation from being sent.
-        OutboxMessage(
+        var message = OutboxMessage(
             id: "msg_" + SecureRandom.hex(byteCount: 12), to: to, from: from.map(HeaderLine.neutralized), replyTo: replyTo.map(HeaderLine.neutralized),
             subject: HeaderLine.neutralized(subject), html: html, text: text,
             messageID: "<\(SecureRandom.hex(byteCount: 16))@\(messageIDDomain)>", purpose: purpose, nextAttemptAt: now, createdAt: now,
             userID: userID)
+        let secrets = secrets.filter { !$0.isEmpty }
+        if secrets.contains(where: { html.contains($0) || text?.contains($0) == true }) {
+            func redact(_ body: String) -> String {
+                secrets.reduce(body) { $0.replacingOccurrences(of: $1, with: redactionMark) }
+            }
+            message.redactedHTML = redact(html)
+            message.redactedText = text.map(redact)
+        }
+        return message
+    }
+
+    /// What a store keeps once the outcome is final (sent, abandoned): the redacted copy in place of bodies that
+    /// held a secret. Bodies without one stay as they are.
+    public mutating func redactBodies() {
+        guard let redactedHTML else { return }
+        (html, text) = (redactedHTML, redactedText)
+        (self.redactedHTML, redactedText, bodyRedacted) = (nil, nil, true)
     }
 
     /// The Management API / CLI shape. Bodies are included only on request (they can be large).
@@ -91,9 +124,11 @@ public struct OutboxMessage: Sendable, Equatable {
         object["last_error"] = lastError.map(JSONValue.string) ?? .null
         object["next_attempt_at"] = (status == .queued || status == .failed) ? .string(Timestamp.iso8601(nextAttemptAt)) : .null
         object["sent_at"] = sentAt.map { .string(Timestamp.iso8601($0)) } ?? .null
+        object["body_redacted"] = .bool(bodyRedacted)
         if includeBodies {
-            object["html"] = .string(html)
-            object["text"] = text.map(JSONValue.string) ?? .null
+            // Never the live link: an API reader sees the copy without secrets.
+            object["html"] = .string(redactedHTML ?? html)
+            object["text"] = (redactedHTML != nil ? redactedText : text).map(JSONValue.string) ?? .null
         }
         return object
     }

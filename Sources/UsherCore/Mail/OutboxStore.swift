@@ -15,6 +15,8 @@ public protocol OutboxStore: Sendable {
     /// each becomes `sending`, leased to `worker` until `leaseUntil`, with `attempts` incremented.
     /// Concurrent claimers (in this process or other instances on one PostgreSQL) never get the same message.
     func claimOutbox(worker: String, now: Date, leaseUntil: Date, limit: Int) async throws -> [OutboxMessage]
+    /// Marks sent and, in the same write, replaces bodies that hold a secret by their redacted copy (as
+    /// `markOutboxAbandoned` does): a delivered link is not kept, even sealed.
     func markOutboxSent(id: String, worker: String, at: Date) async throws -> Bool
     /// `markOutboxSent` for several messages in one write (the courier records a batch of deliveries at once).
     /// Returns the ids that changed; the others were no longer `sending` under `worker`'s lease.
@@ -36,7 +38,8 @@ public protocol OutboxStore: Sendable {
     func listOutbox(_ filter: OutboxFilter, offset: Int, limit: Int) async throws -> (messages: [OutboxMessage], total: Int)
     func outboxMessage(id: String) async throws -> OutboxMessage?
     /// A `failed` or `abandoned` message becomes `queued`, due `now`, with its attempt count reset.
-    /// Returns the updated message; nil when there is no such message; throws `conflict` for any other status.
+    /// Returns the updated message; nil when there is no such message; throws `conflict` for any other status and
+    /// `outboxBodyRedacted` when only the redacted copy is left.
     func retryOutbox(id: String, now: Date) async throws -> OutboxMessage?
 }
 
@@ -96,6 +99,10 @@ public protocol EmailProviderStore: Sendable {
 extension UsherError {
     public static let emailProviderExists = UsherError(.conflict, "Email provider is already configured.", errorCode: "email_provider_conflict")
     public static let emailProviderNotFound = UsherError(.notFound, "Email provider has not been configured.", errorCode: "inexistent_email_provider")
+    /// A retry of a message whose link was removed after its final outcome.
+    public static let outboxBodyRedacted = UsherError(
+        .conflict, "This message held a single-use link and only its redacted copy is kept; send a new email (a new invitation or reset) instead.",
+        errorCode: "outbox_body_redacted")
     public static let outboxMessageNotFound = UsherError(.notFound, "The outbox message does not exist.", errorCode: "inexistent_outbox_message")
 }
 

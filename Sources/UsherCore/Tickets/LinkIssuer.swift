@@ -138,7 +138,7 @@ public struct LinkIssuer: Sendable {
             lifetime: email.lifetime ?? template.effectiveURLLifetime, origin: "email")
         prepared.message = try mail.message(
             to: address, from: rendered.from, subject: rendered.subject, html: rendered.html, text: rendered.text,
-            purpose: email.purpose, userID: email.user.userID)
+            purpose: email.purpose, userID: email.user.userID, secrets: [token])
         return .success(prepared)
     }
 
