@@ -69,7 +69,7 @@ enum ServiceGraph {
             publicURL: publicURL, mail: mail, emailTemplates: emailTemplates, tickets: tickets, passwordResets: passwordResets,
             emailVerification: emailVerification,
             signups: SignupService(store: store, users: users, verification: emailVerification, clock: clock),
-            invitations: InvitationService(users: users, resets: passwordResets),
+            invitations: InvitationService(store: store, users: users, links: links, clock: clock),
             logs: LogService(store: store), tenant: TenantService(store: store, name: configuration.tenantName), login: login,
             actionRunner: actionRunner, actions: actions,
             signupLimiter: RateLimiter(burst: configuration.signupBurst, refill: Double(configuration.signupRefillMilliseconds) / 1000, clock: clock))

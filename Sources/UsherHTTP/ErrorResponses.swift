@@ -93,20 +93,26 @@ public struct APIErrorMiddleware: RouterMiddleware {
         }
     }
 
+    /// Auth0's Management API error body; also each failed row of a list request.
+    static func managementBody(_ error: UsherError, status explicit: HTTPResponse.Status? = nil) -> JSONObject {
+        let status = explicit ?? Self.status(for: error.kind)
+        var body: JSONObject = [
+            "statusCode": .int(Int64(status.code)),
+            "error": .string(status.reasonPhrase),
+            "message": .string(error.message),
+        ]
+        if let code = error.errorCode { body["errorCode"] = .string(code) }
+        if status == .unauthorized { body["attributes"] = ["error": .string(error.message)] }
+        return body
+    }
+
     func render(_ error: UsherError, status explicit: HTTPResponse.Status? = nil) -> Response {
         let status = explicit ?? Self.status(for: error.kind)
         var headers: HTTPFields = [:]
         if status == .unauthorized, style == .management { headers[.wwwAuthenticate] = "Bearer" }
         switch style {
         case .management:
-            var body: JSONObject = [
-                "statusCode": .int(Int64(status.code)),
-                "error": .string(status.reasonPhrase),
-                "message": .string(error.message),
-            ]
-            if let code = error.errorCode { body["errorCode"] = .string(code) }
-            if status == .unauthorized { body["attributes"] = ["error": .string(error.message)] }
-            return HTTPOutput.json(body, status: status, headers: headers)
+            return HTTPOutput.json(Self.managementBody(error, status: status), status: status, headers: headers)
         case .oauth, .signup, .userinfo, .health, .devMailbox:
             // Only `.oauth` gets here: the other styles render their own errors and let the rest through.
             let code = error.errorCode ?? Self.oauthCode(for: error.kind)
@@ -204,7 +210,7 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
                 case .invalid: pages.messagePage(.notFound, title: "This link is not valid", paragraphs: ["The link may be incomplete or copied wrongly."])
                 case .expired:
                     pages.messagePage(.gone, title: "This link has expired", paragraphs: ["Ask the application to send you a new verification email."])
-                case .used, .superseded:
+                case .used, .superseded, .revoked:
                     pages.messagePage(.gone, title: "This link has already been used", paragraphs: ["Your address may already be verified."])
                 }
             return try await pages.render(page, request: request)
@@ -341,6 +347,13 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
                 paragraphs: [
                     "Only the most recent link we sent works. Use the newest email, or ask for a new link."
                 ], resend: resendForTicket)
+        case .revoked:
+            // No "send me a new link": whoever invited the person withdrew it, and only they can invite again.
+            return pages.messagePage(
+                .gone, title: "This invitation has been withdrawn",
+                paragraphs: [
+                    "The invitation this link belonged to is no longer valid. If you think this is a mistake, contact the person who invited you."
+                ])
         }
     }
 

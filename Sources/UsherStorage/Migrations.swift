@@ -25,6 +25,7 @@ public enum Migrator {
         Migration(version: 7, name: "the user each outbox message is about", apply: Schema.v7),
         Migration(version: 8, name: "accepted requests waiting to be processed", apply: Schema.v8),
         Migration(version: 9, name: "sealed outbox bodies and their redacted copies", apply: Schema.v9),
+        Migration(version: 10, name: "invitations", apply: Schema.v10),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -430,5 +431,39 @@ enum Schema {
             WHERE outbox_id IN (SELECT id FROM outbox WHERE status IN ('sent', 'abandoned'))
             """
         ).run()
+    }
+
+    static func v10(_ db: any SQLDatabase) async throws {
+        // Invitations as objects (see `Invitation`). No link is stored: `ticket_id` is a prefix of the ticket's hash.
+        try await db.create(table: "invitations")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("user_id", type: .text, .notNull)
+            .column("email", type: .text, .notNull)
+            .column("connection", type: .text, .notNull)
+            .column("connection_id", type: .text)
+            .column("client_id", type: .text)
+            .column("inviter_name", type: .text)
+            .column("app_metadata", type: .text, .notNull)
+            .column("user_metadata", type: .text, .notNull)
+            .column("roles", type: .text, .notNull)
+            .column("ttl_sec", type: .bigint, .notNull)
+            .column("send_email", type: boolean, .notNull)
+            .column("locale", type: .text)
+            .column("result_url", type: .text)
+            .column("status", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("expires_at", type: .bigint, .notNull)
+            .column("accepted_at", type: .bigint)
+            .column("revoked_at", type: .bigint)
+            .column("resend_count", type: .bigint, .notNull)
+            .column("ticket_id", type: .text)
+            .column("outbox_id", type: .text)
+            .run()
+        // The list is newest first, usually narrowed by status; a user's open invitation is looked up on every
+        // reset request for an invited user and at acceptance.
+        try await db.create(index: "invitations_status_created").on("invitations").column("status").column("created_at").run()
+        try await db.create(index: "invitations_created").on("invitations").column("created_at").run()
+        try await db.create(index: "invitations_user").on("invitations").column("user_id").run()
+        try await db.create(index: "invitations_email").on("invitations").column("email").run()
     }
 }

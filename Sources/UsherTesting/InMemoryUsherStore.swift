@@ -26,6 +26,17 @@ public final class InMemoryUsherStore: UsherStore {
         var actionVersions: [String: ActionVersion] = [:]
         var bindings: [String: [TriggerBinding]] = [:]
         var intake: [String: (request: IntakeRequest, owner: String?, leaseEnd: Date)] = [:]
+        var invitations: [String: Invitation] = [:]
+
+        /// `invitation` with its latest email's delivery state, as the SQL stores join it.
+        func withDelivery(_ invitation: Invitation) -> Invitation {
+            var invitation = invitation
+            invitation.delivery = invitation.outboxID.flatMap { outbox[$0] }.map {
+                InvitationDelivery(
+                    outboxID: $0.id, state: InvitationDelivery.State($0.status), attempts: $0.attempts, lastError: $0.lastError, sentAt: $0.sentAt)
+            }
+            return invitation
+        }
     }
 
     private let state = Mutex(State())
@@ -144,6 +155,70 @@ public final class InMemoryUsherStore: UsherStore {
     // MARK: keys
     public func signingKeys() async throws -> [SigningKeyRecord] { state.withLock { $0.keys } }
     public func insertSigningKey(_ key: SigningKeyRecord) async throws { state.withLock { $0.keys.append(key) } }
+
+    // MARK: invitations
+
+    public func insertInvitation(_ invitation: Invitation) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.invitations[invitation.id] != nil { throw UsherError(.conflict, "The invitation already exists.", errorCode: "invitation_exists") }
+            var stored = invitation
+            stored.delivery = nil
+            s.invitations[invitation.id] = stored
+        }
+    }
+
+    public func invitation(id: String) async throws -> Invitation? {
+        state.withLock { s in s.invitations[id].map(s.withDelivery) }
+    }
+
+    public func openInvitation(userID: String) async throws -> Invitation? {
+        state.withLock { s in
+            s.invitations.values.filter { $0.userID == userID && $0.storedStatus == .pending }.max { $0.createdAt < $1.createdAt }
+                .map(s.withDelivery)
+        }
+    }
+
+    public func updateInvitation(_ invitation: Invitation) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard s.invitations[invitation.id] != nil else { throw UsherError.invitationNotFound }
+            var stored = invitation
+            stored.delivery = nil
+            s.invitations[invitation.id] = stored
+        }
+    }
+
+    public func deleteInvitation(id: String) async throws -> Bool {
+        state.withLock { s in s.invitations.removeValue(forKey: id) != nil }
+    }
+
+    public func listInvitations(_ filter: InvitationFilter, now: Date, offset: Int, limit: Int) async throws -> (
+        invitations: [Invitation], total: Int
+    ) {
+        state.withLock { s in
+            let matching = s.invitations.values.map(s.withDelivery).filter { i in
+                (filter.status.map { i.status(at: now) == $0 } ?? true)
+                    && (filter.delivery.map { i.delivery?.state == $0 } ?? true)
+                    && (filter.emailPrefix.map { i.email.hasPrefix($0.lowercased()) } ?? true)
+                    && (filter.createdFrom.map { i.createdAt >= $0 } ?? true) && (filter.createdTo.map { i.createdAt < $0 } ?? true)
+                    && (filter.clientID.map { i.clientID == $0 } ?? true) && (filter.userID.map { i.userID == $0 } ?? true)
+            }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+            let start = min(max(0, offset), matching.count)
+            return (Array(matching[start..<min(matching.count, start + max(0, min(limit, matching.count)))]), matching.count)
+        }
+    }
+
+    public func acceptInvitations(userID: String, at: Date) async throws -> [String] {
+        state.withLock { s in
+            var accepted: [String] = []
+            for (id, invitation) in s.invitations
+            where invitation.userID == userID && invitation.storedStatus == .pending && invitation.expiresAt > at {
+                s.invitations[id]?.storedStatus = .accepted
+                s.invitations[id]?.acceptedAt = at
+                accepted.append(id)
+            }
+            return accepted.sorted()
+        }
+    }
 
     // MARK: intake
     public func insertIntake(_ requests: [IntakeRequest], worker: String?, leaseUntil: Date) async throws {

@@ -3,7 +3,7 @@ import ArgumentParser
 extension Usher {
     /// Every `usher` subcommand, in help order.
     static let allSubcommands: [any ParsableCommand.Type] = [
-        ServeCommand.self, MigrateCommand.self, ClientsCommand.self, UsersCommand.self, InviteCommand.self, MailCommand.self, TemplateCommand.self,
-        ActionsWorkerCommand.self,
+        ServeCommand.self, MigrateCommand.self, ClientsCommand.self, UsersCommand.self, InviteCommand.self, InvitationsCommand.self,
+        MailCommand.self, TemplateCommand.self, ActionsWorkerCommand.self,
     ]
 }

@@ -377,3 +377,10 @@ def _plain_http_sdk(usher, token) -> ManagementClient:
     """ManagementClient on http:// (the browser test runs usher without TLS, as Chromium trusts no test CA)."""
     from auth0.management.client import Auth0
     return Auth0(base_url=usher.base_url + "/api/v2", token=token)
+
+
+def open_link(tenant, link):
+    """GET the link as a browser does (the fragment stays in the browser); a new session keeps the cookies."""
+    session = tenant.usher.session()
+    r = session.get(link, timeout=30)
+    return session, r, parse_page(r)

@@ -21,7 +21,7 @@ from auth0.management.core.api_error import ApiError
 import conftest
 from conftest import BACKENDS
 from reset_support import (APP_NAME, CHANGE_PASSWORD_TEXT, CONNECTION, INVITE_TITLE, MAIL_FROM, RESET_TITLE,
-                           USED_TITLE, delivered, html_part, links, needs_smtp, parse_page, smtp, start_tenant,
+                           USED_TITLE, delivered, html_part, links, needs_smtp, open_link, parse_page, smtp, start_tenant,
                            strong_password, submit_new_password, text_part, wait_for_mail, wait_until)
 
 pytestmark = needs_smtp
@@ -50,13 +50,6 @@ def the_link(tenant, message, kind) -> tuple[str, str]:
     m = re.match(LINK_PATTERN.format(base=re.escape(tenant.base), kind=kind), found[0])
     assert m, f"unexpected link {found[0]!r}"
     return found[0], urllib.parse.unquote(m.group(1))
-
-
-def open_link(tenant, link):
-    """GET the link as a browser does (the fragment stays in the browser); a new session keeps the cookies."""
-    session = tenant.usher.session()
-    r = session.get(link, timeout=30)
-    return session, r, parse_page(r)
 
 
 def assert_redirect_to_result(tenant, response, email_address=None):

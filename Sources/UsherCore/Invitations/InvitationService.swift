@@ -1,33 +1,284 @@
 import Foundation
 import UsherJSON
 
-/// Auth0's invitation recipe in one call: create the user unverified with `app_metadata.needsInvitation: true`
-/// and no password, then send the `reset_email`, whose default template words it as an invitation.
-public struct InvitationService: Sendable {
-    let users: UserService
-    let resets: PasswordResetService
+/// What `POST /api/v2/invitations` (and `usher invite`) asks for, validated. Auth0's organization-invitation
+/// body (`invitee.email`, `inviter.name`, `client_id`, `connection_id`, metadata, `roles`, `ttl_sec`,
+/// `send_invitation_email`) plus Usher's `invitee.name`, `connection` (by name), `locale` and `result_url`.
+public struct InvitationRequest: Sendable, Equatable {
+    /// Lower-cased.
+    public var email: String
+    public var name: String?
+    public var inviterName: String?
+    public var clientID: String?
+    /// The database connection by name or id; the default one when neither is given.
+    public var connection: String?
+    public var connectionID: String?
+    public var appMetadata: JSONObject
+    public var userMetadata: JSONObject
+    public var roles: [String]
+    /// 0 means `Invitation.defaultLifetime`.
+    public var ttlSeconds: Int
+    public var sendEmail: Bool
+    public var locale: String?
+    public var resultURL: String?
 
-    public init(users: UserService, resets: PasswordResetService) {
-        self.users = users
-        self.resets = resets
+    public init(
+        email: String, name: String? = nil, inviterName: String? = nil, clientID: String? = nil, connection: String? = nil,
+        connectionID: String? = nil, appMetadata: JSONObject = [:], userMetadata: JSONObject = [:], roles: [String] = [], ttlSeconds: Int = 0,
+        sendEmail: Bool = true, locale: String? = nil, resultURL: String? = nil
+    ) {
+        self.email = email
+        self.name = name
+        self.inviterName = inviterName
+        self.clientID = clientID
+        self.connection = connection
+        self.connectionID = connectionID
+        self.appMetadata = appMetadata
+        self.userMetadata = userMetadata
+        self.roles = roles
+        self.ttlSeconds = ttlSeconds
+        self.sendEmail = sendEmail
+        self.locale = locale
+        self.resultURL = resultURL
     }
 
-    /// The created user and the queued email.
-    public func invite(
-        email: String, name: String?, appMetadata: JSONObject, userMetadata: JSONObject = [:], connection: String,
-        clientID: String?
-    ) async throws -> InvitationOutcome {
-        var metadata = appMetadata
-        metadata[User.needsInvitationKey] = true
-        var body: JSONObject = [
-            "email": .string(email), "connection": .string(connection), "email_verified": false, "app_metadata": .object(metadata),
-        ]
-        if let name { body["name"] = .string(name) }
-        if !userMetadata.isEmpty { body["user_metadata"] = .object(userMetadata) }
-        let user = try await users.createUser(body)
-        guard let message = try await resets.sendResetEmail(to: user, clientID: clientID, ip: nil, userAgent: "usher invite", language: nil) else {
-            throw UsherError.invitationNotSent
+    static let fields: Set<String> = [
+        "invitee", "inviter", "client_id", "connection_id", "connection", "app_metadata", "user_metadata", "roles", "ttl_sec",
+        "send_invitation_email", "locale", "result_url",
+    ]
+
+    /// Parses an API body; every refusal is Auth0's 400 naming the property.
+    public init(body: JSONObject) throws(UsherError) {
+        let input = try PayloadReader(body, allowed: Self.fields)
+        guard let invitee = try input.object("invitee").value else { throw UsherError.invalidBody("'Missing required property: invitee'.") }
+        let person = try PayloadReader(invitee, allowed: ["email", "name"])
+        guard let rawEmail = try person.string("email", minLength: 1, maxLength: 254).value else {
+            throw UsherError.invalidBody("'Missing required property: email' on property invitee.")
         }
-        return (user, message)
+        let email: String
+        do { email = try UserValidation.normalizedEmail(rawEmail) } catch {
+            throw UsherError.invalidBody("'Object didn't pass validation for format email: \(rawEmail.prefix(254))' on property invitee.email.")
+        }
+        var inviterName: String?
+        if let inviter = try input.object("inviter").value {
+            inviterName = try PayloadReader(inviter, allowed: ["name"]).string("name", minLength: 1, maxLength: 300).value
+        }
+        let metadata = try input.object("app_metadata").value ?? [:]
+        try UserValidation.validateMetadata(metadata, property: "app_metadata")
+        let userMetadata = try input.object("user_metadata").value ?? [:]
+        try UserValidation.validateMetadata(userMetadata, property: "user_metadata")
+        let ttl = try input.integer("ttl_sec", range: 0...Int64(Invitation.maximumLifetime)).value ?? 0
+        self.init(
+            email: email, name: try person.string("name", minLength: 1, maxLength: 300).value, inviterName: inviterName,
+            clientID: try input.string("client_id", minLength: 1, maxLength: 64).value,
+            connection: try input.string("connection", minLength: 1, maxLength: 128).value,
+            connectionID: try input.string("connection_id", minLength: 1, maxLength: 64).value, appMetadata: metadata, userMetadata: userMetadata,
+            roles: try input.stringArray("roles", maxCount: 50, maxLength: 64).value ?? [], ttlSeconds: Int(ttl),
+            sendEmail: try input.bool("send_invitation_email").value ?? true, locale: try input.string("locale", minLength: 1, maxLength: 35).value,
+            resultURL: try input.string("result_url", minLength: 1, maxLength: 2_048).value)
+    }
+}
+
+/// An invitation together with the link only the call that made it may show.
+public struct IssuedInvitation: Sendable, Equatable {
+    public var invitation: Invitation
+    /// `…/lo/reset?ticket=…#type=invite`; exists nowhere else (the store keeps the ticket's hash).
+    public var invitationURL: String
+    /// False when the address already had a pending invitation and this call re-sent it.
+    public var created: Bool
+}
+
+extension UsherError {
+    /// The address already has an account that is not waiting for an invitation.
+    public static let alreadyAUser = UsherError(
+        .conflict, "The user already exists and has no pending invitation.", errorCode: "already_a_user")
+
+    static func invitationNotOpen(_ status: InvitationStatus) -> UsherError {
+        UsherError(.conflict, "The invitation is \(status.rawValue); only a pending or expired invitation can be changed.", errorCode: "invitation_not_open")
+    }
+}
+
+/// Invitations as objects around Auth0's recipe: creating one creates the user (unverified,
+/// `app_metadata.needsInvitation: true`, no password) and sends the `reset_email` with its password-change link,
+/// in one transaction with the invitation row and its log entries. Resending issues a new link (the old one is
+/// void) and resets the expiry; revoking voids the link; setting the password through it accepts the invitation
+/// (`PasswordResetService.complete`).
+public struct InvitationService: Sendable {
+    let store: any UsherStore
+    let users: UserService
+    let links: LinkIssuer
+    let clock: any UsherClock
+
+    public init(store: any UsherStore, users: UserService, links: LinkIssuer, clock: any UsherClock) {
+        self.store = store
+        self.users = users
+        self.links = links
+        self.clock = clock
+    }
+
+    public var now: Date { clock.now }
+
+    /// Creates the invitation, or re-sends the address's pending one. An address with an account and no pending
+    /// invitation is `UsherError.alreadyAUser`; nothing is written then, nor when anything else is refused.
+    public func create(_ request: InvitationRequest) async throws -> IssuedInvitation {
+        let connection = try await resolveConnection(request)
+        let client = try await resolveClient(request.clientID)
+        if let resultURL = request.resultURL { try await links.checkResultURL(resultURL, client: client, property: "result_url") }
+        if let existing = try await store.user(connection: connection.name, email: request.email) {
+            guard let open = try await store.openInvitation(userID: existing.userID) else { throw UsherError.alreadyAUser }
+            var resent = try await resend(open, user: existing)
+            resent.created = false
+            return resent
+        }
+        var appMetadata = request.appMetadata
+        appMetadata[User.needsInvitationKey] = true
+        var body: JSONObject = [
+            "email": .string(request.email), "connection": .string(connection.name), "email_verified": false, "app_metadata": .object(appMetadata),
+        ]
+        if let name = request.name { body["name"] = .string(name) }
+        if !request.userMetadata.isEmpty { body["user_metadata"] = .object(request.userMetadata) }
+        let user = try await users.newUser(body)
+        let now = clock.now
+        let ttl = request.ttlSeconds == 0 ? Invitation.defaultLifetime : request.ttlSeconds
+        var invitation = Invitation(
+            id: Invitation.generateID(), userID: user.userID, email: request.email, connection: connection.name, connectionID: connection.id,
+            clientID: client?.clientID, inviterName: request.inviterName, appMetadata: request.appMetadata, userMetadata: request.userMetadata,
+            roles: request.roles, ttlSeconds: ttl, sendInvitationEmail: request.sendEmail, locale: request.locale, resultURL: request.resultURL,
+            createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(ttl)))
+        let link = try await issueLink(for: &invitation, user: user, client: client)
+        let entry = log(.invitationCreated, "Invitation created", invitation, user: user, client: client)
+        let (saved, links) = (invitation, self.links)
+        try await store.transaction { tx in
+            try await tx.insertUser(user)
+            try await tx.insertInvitation(saved)
+            try await links.write([link], in: tx)
+            try await tx.insertLogs([entry])
+        }
+        return IssuedInvitation(invitation: try await store.invitation(id: saved.id) ?? saved, invitationURL: link.link + "type=invite", created: true)
+    }
+
+    /// `POST /api/v2/invitations/{id}/resend`: a new link (the old one stops working), the expiry counted again
+    /// from now, and the email again unless the invitation was made with `send_invitation_email: false`.
+    public func resend(id: String) async throws -> IssuedInvitation {
+        let invitation = try await invitation(id: id)
+        guard invitation.storedStatus == .pending else { throw UsherError.invitationNotOpen(invitation.status(at: clock.now)) }
+        guard let user = try await store.user(id: invitation.userID) else { throw UsherError.userNotFound }
+        return try await resend(invitation, user: user)
+    }
+
+    private func resend(_ invitation: Invitation, user: User) async throws -> IssuedInvitation {
+        guard invitation.storedStatus == .pending else { throw UsherError.invitationNotOpen(invitation.status(at: clock.now)) }
+        var invitation = invitation
+        let client: Client? = if let id = invitation.clientID { try await store.client(id: id) } else { nil }
+        let now = clock.now
+        invitation.expiresAt = now.addingTimeInterval(TimeInterval(invitation.ttlSeconds))
+        invitation.resendCount += 1
+        let link = try await issueLink(for: &invitation, user: user, client: client)
+        let entry = log(.invitationResent, "Invitation resent", invitation, user: user, client: client)
+        let (saved, links) = (invitation, self.links)
+        try await store.transaction { tx in
+            try await tx.updateInvitation(saved)
+            try await links.write([link], in: tx)
+            try await tx.insertLogs([entry])
+        }
+        return IssuedInvitation(invitation: try await store.invitation(id: saved.id) ?? saved, invitationURL: link.link + "type=invite", created: false)
+    }
+
+    /// `POST /api/v2/invitations/{id}/revoke`: the link stops working at once; the user is deleted when asked,
+    /// kept otherwise (still without a password, so nobody can log in as them).
+    public func revoke(id: String, deleteUser: Bool) async throws -> Invitation {
+        var invitation = try await invitation(id: id)
+        guard invitation.storedStatus == .pending else { throw UsherError.invitationNotOpen(invitation.status(at: clock.now)) }
+        let now = clock.now
+        invitation.storedStatus = .revoked
+        invitation.revokedAt = now
+        let user = try await store.user(id: invitation.userID)
+        let entry = log(
+            .invitationRevoked, deleteUser ? "Invitation revoked; the user was deleted" : "Invitation revoked", invitation, user: user, client: nil)
+        let saved = invitation
+        try await store.transaction { tx in
+            try await tx.updateInvitation(saved)
+            try await tx.voidTickets(userID: saved.userID, kind: .passwordChange, keeping: nil, now: now)
+            if deleteUser { _ = try await tx.deleteUser(id: saved.userID) }
+            try await tx.insertLogs([entry])
+        }
+        return try await store.invitation(id: id) ?? saved
+    }
+
+    /// `DELETE /api/v2/invitations/{id}`: the record goes; a link it still had stops working.
+    public func delete(id: String) async throws {
+        let invitation = try await invitation(id: id)
+        let now = clock.now
+        try await store.transaction { tx in
+            if invitation.storedStatus == .pending {
+                try await tx.voidTickets(userID: invitation.userID, kind: .passwordChange, keeping: nil, now: now)
+            }
+            _ = try await tx.deleteInvitation(id: invitation.id)
+        }
+    }
+
+    public func invitation(id: String) async throws -> Invitation {
+        guard let invitation = try await store.invitation(id: id) else { throw UsherError.invitationNotFound }
+        return invitation
+    }
+
+    public func list(_ filter: InvitationFilter, offset: Int, limit: Int) async throws -> (invitations: [Invitation], total: Int) {
+        try await store.listInvitations(filter, now: clock.now, offset: offset, limit: limit)
+    }
+
+    // MARK: parts
+
+    /// The invitation's next link: the `reset_email` carrying it, or only the ticket when no email is wanted.
+    /// Sets the invitation's `ticketID` and `outboxID`; writes nothing.
+    private func issueLink(for invitation: inout Invitation, user: User, client: Client?) async throws -> PreparedLink {
+        let link: PreparedLink
+        if invitation.sendInvitationEmail {
+            var batch = LinkEmailBatch()
+            let email = LinkEmail(
+                kind: .passwordChange, user: user, template: "reset_email", client: client, purpose: "user_invitation",
+                lifetime: invitation.ttlSeconds, requestLanguage: invitation.locale, resultURL: invitation.resultURL)
+            switch try await links.prepare(email, batch: &batch) {
+            case .failure(let refusal):
+                throw UsherError(
+                    .conflict, "\(refusal.description) Nothing was created; fix the template or ask for send_invitation_email: false.",
+                    errorCode: "invitation_not_sent")
+            case .success(let prepared): link = prepared
+            }
+        } else {
+            link = links.prepareTicket(
+                kind: .passwordChange, userID: user.userID, clientID: client?.clientID, resultURL: invitation.resultURL,
+                includeEmailInRedirect: false, markEmailVerified: true, lifetime: invitation.ttlSeconds, origin: "api")
+        }
+        invitation.ticketID = Invitation.ticketID(tokenHash: link.ticket.tokenHash)
+        invitation.outboxID = link.message?.id
+        invitation.expiresAt = link.ticket.expiresAt
+        return link
+    }
+
+    private func resolveConnection(_ request: InvitationRequest) async throws -> Connection {
+        if let id = request.connectionID {
+            guard let connection = try await store.connection(id: id) else { throw UsherError.invalidBody("The specified connection does not exist.") }
+            return connection
+        }
+        guard let connection = try await store.connection(name: request.connection ?? Connection.defaultDatabaseName) else {
+            throw UsherError.invalidBody("The specified connection does not exist.")
+        }
+        return connection
+    }
+
+    private func resolveClient(_ id: String?) async throws -> Client? {
+        guard let id else { return nil }
+        guard let client = try await store.client(id: id) else { throw UsherError.invalidBody("The specified client_id does not exist.") }
+        return client
+    }
+
+    private func log(_ type: LogEvent.EventType, _ description: String, _ invitation: Invitation, user: User?, client: Client?) -> LogEvent {
+        let now = clock.now
+        var entry = LogEvent(
+            logID: LogEvent.generateID(now: now), date: now, type: type, description: description, clientID: invitation.clientID,
+            clientName: client?.name, ip: nil, userAgent: nil, userID: invitation.userID, userName: user?.email ?? invitation.email,
+            connection: invitation.connection, connectionID: invitation.connectionID)
+        entry.details = ["invitation_id": .string(invitation.id), "outbox_id": invitation.outboxID.map(JSONValue.string) ?? .null]
+        return entry
     }
 }

@@ -27,6 +27,12 @@ public struct LogEvent: Sendable, Equatable {
         case failedAPIOperation = "fapi"
         /// Too many requests from one IP to one account.
         case blockedAccount = "limit_wc"
+        /// Usher's invitation lifecycle (Auth0 has no codes for these): created, a new link sent, withdrawn,
+        /// the password set through its link.
+        case invitationCreated = "invitation_created"
+        case invitationResent = "invitation_resent"
+        case invitationRevoked = "invitation_revoked"
+        case invitationAccepted = "invitation_accepted"
     }
 
     public var logID: String

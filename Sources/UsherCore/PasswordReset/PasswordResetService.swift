@@ -160,6 +160,8 @@ public final class PasswordResetService: Sendable {
     struct PreparedReset: Sendable {
         var link: PreparedLink?
         var log: LogEvent
+        /// The invitation the link re-sends, already pointing at it.
+        var invitation: Invitation? = nil
         /// The intake row the request came from; its outcome is written only if the row is still this worker's.
         var intakeID: String? = nil
     }
@@ -243,9 +245,19 @@ public final class PasswordResetService: Sendable {
             }
         }
         let invited = user.needsInvitation
+        // A reset request for someone still invited is that invitation, sent again: its lifetime, language and
+        // result URL, and the invitation object follows the new link.
+        var invitation = invited ? try await store.openInvitation(userID: user.userID) : nil
+        if invited, invitation == nil, try await revokedInvitation(of: user, since: .distantPast) {
+            // "Send me a new link" must not undo an administrator's revoke.
+            return PreparedReset(
+                log: makeLog(.failedChangePasswordRequest, "The user's invitation was revoked; no email was sent.", request: request, user: user))
+        }
+        if client == nil, let id = invitation?.clientID { client = try await store.client(id: id) }
         let email = LinkEmail(
             kind: .passwordChange, user: user, template: "reset_email", client: client,
-            purpose: invited ? "user_invitation" : "password_reset", requestLanguage: request.language)
+            purpose: invited ? "user_invitation" : "password_reset", lifetime: invitation?.ttlSeconds,
+            requestLanguage: invitation?.locale ?? request.language, resultURL: invitation?.resultURL)
         switch try await links.prepare(email, batch: &context.links) {
         case .failure(let refusal):
             return PreparedReset(log: makeLog(.failedChangePasswordRequest, refusal.description, request: request, user: user))
@@ -254,7 +266,15 @@ public final class PasswordResetService: Sendable {
                 .successChangePasswordRequest, invited ? "Invitation email queued" : "Password reset email queued", request: request,
                 user: user, client: client)
             entry.details = ["outbox_id": .string(link.message?.id ?? "")]
-            return PreparedReset(link: link, log: entry)
+            if var open = invitation {
+                open.expiresAt = link.ticket.expiresAt
+                open.resendCount += 1
+                open.ticketID = Invitation.ticketID(tokenHash: link.ticket.tokenHash)
+                open.outboxID = link.message?.id
+                entry.details["invitation_id"] = .string(open.id)
+                invitation = open
+            }
+            return PreparedReset(link: link, log: entry, invitation: invitation)
         }
     }
 
@@ -274,6 +294,7 @@ public final class PasswordResetService: Sendable {
                 logger.warning("Accepted requests were taken over by another worker", metadata: ["count": "\(prepared.count - kept.count)"])
             }
             try await links.write(kept.compactMap(\.link), in: tx)
+            for invitation in kept.compactMap(\.invitation) { try await tx.updateInvitation(invitation) }
             try await tx.insertLogs(kept.map(\.log))
         }
     }
@@ -294,12 +315,25 @@ public final class PasswordResetService: Sendable {
         }
     }
 
+    /// Whether the user's newest invitation was revoked at or after `since` (a link issued before a revoke).
+    func revokedInvitation(of user: User, since: Date) async throws -> Bool {
+        guard user.needsInvitation,
+            let latest = try await store.listInvitations(InvitationFilter(userID: user.userID), now: clock.now, offset: 0, limit: 1).invitations.first,
+            latest.storedStatus == .revoked
+        else { return false }
+        return (latest.revokedAt ?? .distantPast) >= since
+    }
+
     // MARK: the hosted page
 
     /// The state of a link, for `GET /lo/reset`. Never consumes the ticket (mail scanners open links first).
     public func open(token: String) async throws -> Result<ResetPageState, TicketProblem> {
         let opened: OpenedTicket
         switch try await redeemer.open(token: token, kind: .passwordChange) {
+        case .failure(.superseded):
+            guard let owner = try await redeemer.owner(token: token), try await revokedInvitation(of: owner.user, since: owner.ticket.createdAt)
+            else { return .failure(.superseded) }
+            return .failure(.revoked)
         case .failure(let problem): return .failure(problem)
         case .success(let found): opened = found
         }
@@ -371,7 +405,16 @@ public final class PasswordResetService: Sendable {
             try await tx.revokeRefreshTokens(userID: fresh.userID, at: now)
             if let email = fresh.email { try await tx.clearLoginFailures(prefix: email.lowercased() + "|") }
             try await tx.voidTickets(userID: fresh.userID, kind: .passwordChange, keeping: ticket.tokenHash, now: now)
-            try await tx.insertLogs([entry])
+            var entries = [entry]
+            for id in try await tx.acceptInvitations(userID: fresh.userID, at: now) {
+                var accepted = entry
+                accepted.logID = LogEvent.generateID(now: now)
+                accepted.type = LogEvent.EventType.invitationAccepted.rawValue
+                accepted.description = "Invitation accepted"
+                accepted.details = ["invitation_id": .string(id)]
+                entries.append(accepted)
+            }
+            try await tx.insertLogs(entries)
             return fresh
         }
         guard let changed = redeemed else {

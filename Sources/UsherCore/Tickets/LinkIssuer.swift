@@ -20,11 +20,15 @@ public struct LinkEmail: Sendable {
     /// Render without `app_metadata.needsInvitation`: the default templates word an email for an invited user as
     /// the invitation, which only the reset email is.
     public var hidesInvitation: Bool
+    /// Where the link sends the person afterwards instead of the template's Redirect To (an invitation's
+    /// `result_url`); already checked against the application's URLs.
+    public var resultURL: String?
 
     public init(
         kind: TicketKind, user: User, template: String, client: Client?, purpose: String, lifetime: Int? = nil,
-        requestLanguage: String? = nil, sourceIP: String? = nil, hidesInvitation: Bool = false
+        requestLanguage: String? = nil, sourceIP: String? = nil, hidesInvitation: Bool = false, resultURL: String? = nil
     ) {
+        self.resultURL = resultURL
         self.kind = kind
         self.user = user
         self.template = template
@@ -125,7 +129,7 @@ public struct LinkIssuer: Sendable {
             tenant: batch.tenant ?? TenantSettings(), tenantName: tenantName, requestLanguage: email.requestLanguage)
         context.sourceIP = email.sourceIP
         let rendered = try templates.render(template, defaultText: defaultText, context: context)
-        if let resultURL = rendered.resultURL {
+        if email.resultURL == nil, let resultURL = rendered.resultURL {
             do {
                 try await checkResultURL(resultURL, client: email.client, property: "resultUrl")
             } catch let error as UsherError {
@@ -133,7 +137,7 @@ public struct LinkIssuer: Sendable {
             }
         }
         var prepared = ticket(
-            kind: email.kind, token: token, userID: email.user.userID, clientID: email.client?.clientID, resultURL: rendered.resultURL,
+            kind: email.kind, token: token, userID: email.user.userID, clientID: email.client?.clientID, resultURL: email.resultURL ?? rendered.resultURL,
             includeEmailInRedirect: template.includeEmailInRedirect, markEmailVerified: true,
             lifetime: email.lifetime ?? template.effectiveURLLifetime, origin: "email")
         prepared.message = try mail.message(

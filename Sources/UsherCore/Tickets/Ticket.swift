@@ -77,4 +77,6 @@ public enum TicketProblem: String, Sendable, Equatable, Error {
     case used
     /// A newer link was sent; only the latest one works.
     case superseded
+    /// The invitation the link carried was withdrawn by an administrator (no "send me a new link").
+    case revoked
 }

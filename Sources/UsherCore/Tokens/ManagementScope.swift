@@ -7,6 +7,8 @@ public enum ManagementScope {
         "read:client_grants", "create:client_grants", "update:client_grants", "delete:client_grants",
         "read:connections", "update:connections", "create:connections",
         "create:user_tickets",
+        "read:invitations", "create:invitations", "update:invitations", "delete:invitations",
+        "read:organization_invitations", "create:organization_invitations", "delete:organization_invitations",
         "read:email_templates", "create:email_templates", "update:email_templates",
         "read:email_provider", "create:email_provider", "update:email_provider", "delete:email_provider",
         "read:email_outbox", "update:email_outbox",

@@ -99,6 +99,17 @@ public struct UserService: Sendable {
 
     /// `POST /api/v2/users`. A password is optional: invited users choose theirs through the reset link.
     public func createUser(_ body: JSONObject) async throws -> User {
+        let user = try await newUser(body)
+        try await store.transaction { tx in
+            try await tx.insertUser(user)
+            if let hash = user.passwordHash { try await tx.appendPasswordHistory(userID: user.userID, hash: hash, at: user.createdAt) }
+        }
+        return user
+    }
+
+    /// The user `POST /api/v2/users` would create, validated (a duplicate is `UsherError.userExists`) but not
+    /// stored, so a caller can insert it in its own transaction with what belongs to it (an invitation).
+    public func newUser(_ body: JSONObject) async throws -> User {
         let input = try PayloadReader(body, allowed: Self.createFields)
         guard let connectionName = try input.string("connection", minLength: 1, maxLength: 128).value else {
             throw UsherError.invalidBody("'Missing required property: connection'.")
@@ -142,11 +153,6 @@ public struct UserService: Sendable {
             user.passwordHash = try await hasher.hash(password)
         }
         if try await store.user(connection: connection.name, email: email) != nil { throw UsherError.userExists }
-        let created = user
-        try await store.transaction { tx in
-            try await tx.insertUser(created)
-            if let hash = created.passwordHash { try await tx.appendPasswordHistory(userID: created.userID, hash: hash, at: created.createdAt) }
-        }
         return user
     }
 

@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import UsherCore
+import UsherJSON
+
+/// `/api/v2/invitations`: Usher's invitation objects, in Auth0's organization-invitation shape.
+///
+/// The organization-invitation scopes admit a caller too, so an Auth0 application granted those works unchanged.
+struct InvitationsRoutes: ManagementRouteCollection {
+    let services: UsherServices
+
+    static let readScopes = ["read:invitations", "read:organization_invitations"]
+    static let createScopes = ["create:invitations", "create:organization_invitations"]
+    static let updateScopes = ["update:invitations", "create:organization_invitations"]
+    static let deleteScopes = ["delete:invitations", "delete:organization_invitations"]
+    /// Rows in one list request: what one answer can report on without making the caller wait long.
+    static let maximumRows = 100
+
+    var routes: [ManagementRoute] {
+        let invitations = services.invitations
+        return [
+            ManagementRoute(method: .post, path: "invitations", scopes: Self.createScopes) { request, _ in
+                let bytes = try await HTTPInput.bytes(of: request)
+                if case .array(let rows)? = try? JSONParser.parse(bytes) {
+                    return try await Self.createRows(rows, invitations)
+                }
+                let issued = try await invitations.create(try InvitationRequest(body: try HTTPInput.jsonObject(bytes: bytes)))
+                return HTTPOutput.json(
+                    issued.invitation.managementJSON(now: invitations.now, invitationURL: issued.invitationURL),
+                    status: issued.created ? .created : .ok)
+            },
+            ManagementRoute(method: .get, path: "invitations", scopes: Self.readScopes) { request, _ in
+                try await Self.list(HTTPInput.queryParameters(request), invitations)
+            },
+            ManagementRoute(method: .get, path: "invitations/:id", scopes: Self.readScopes) { _, context in
+                HTTPOutput.json(try await invitations.invitation(id: try HTTPInput.pathParameter("id", context)).managementJSON(now: invitations.now))
+            },
+            ManagementRoute(method: .post, path: "invitations/:id/resend", scopes: Self.updateScopes) { _, context in
+                let issued = try await invitations.resend(id: try HTTPInput.pathParameter("id", context))
+                return HTTPOutput.json(issued.invitation.managementJSON(now: invitations.now, invitationURL: issued.invitationURL))
+            },
+            ManagementRoute(method: .post, path: "invitations/:id/revoke", scopes: Self.updateScopes) { request, context in
+                let input = try PayloadReader(try await HTTPInput.jsonObject(request), allowed: ["delete_user"])
+                let revoked = try await invitations.revoke(
+                    id: try HTTPInput.pathParameter("id", context), deleteUser: try input.bool("delete_user").value ?? false)
+                return HTTPOutput.json(revoked.managementJSON(now: invitations.now))
+            },
+            ManagementRoute(method: .delete, path: "invitations/:id", scopes: Self.deleteScopes) { _, context in
+                try await invitations.delete(id: try HTTPInput.pathParameter("id", context))
+                return HTTPOutput.noContent()
+            },
+        ]
+    }
+
+    /// A list of invitation bodies: one result per row, in order, each `created`, `resend` (the address had a
+    /// pending invitation, sent again) or the row's error code with Auth0's error body.
+    static func createRows(_ rows: [JSONValue], _ invitations: InvitationService) async throws -> Response {
+        guard !rows.isEmpty, rows.count <= maximumRows else {
+            throw UsherError.invalidBody("'Array must have between 1 and \(maximumRows) items'.")
+        }
+        var results: [JSONValue] = []
+        for (index, row) in rows.enumerated() {
+            var result: JSONObject = ["index": .int(Int64(index))]
+            do {
+                guard case .object(let body) = row else {
+                    throw UsherError.invalidBody("'Expected type object but found type \(row.typeName)'.")
+                }
+                let issued = try await invitations.create(try InvitationRequest(body: body))
+                result["outcome"] = .string(issued.created ? "created" : "resend")
+                result["invitation"] = .object(issued.invitation.managementJSON(now: invitations.now, invitationURL: issued.invitationURL))
+            } catch let error as UsherError {
+                result["outcome"] = .string(error.errorCode ?? "error")
+                result["error"] = .object(APIErrorMiddleware.managementBody(error))
+            }
+            results.append(.object(result))
+        }
+        return HTTPOutput.jsonValue(.array(results))
+    }
+
+    /// `GET /api/v2/invitations`: newest first, narrowed by `status`, `delivery`, `email` (a prefix),
+    /// `created_from`/`created_to` (ISO 8601), `client_id` and `user_id`, paged as Auth0's lists are.
+    static func list(_ query: QueryParameters, _ invitations: InvitationService) async throws -> Response {
+        var filter = InvitationFilter()
+        if let raw = query["status"] {
+            guard let status = InvitationStatus(rawValue: raw) else {
+                throw UsherError.invalidQuery("Query validation error: 'status' must be one of pending, accepted, expired, revoked")
+            }
+            filter.status = status
+        }
+        if let raw = query["delivery"] {
+            guard let state = InvitationDelivery.State(rawValue: raw) else {
+                throw UsherError.invalidQuery("Query validation error: 'delivery' must be one of queued, sent, deferred, abandoned")
+            }
+            filter.delivery = state
+        }
+        filter.emailPrefix = query["email"].map { String($0.prefix(254)) }
+        for (name, keyPath) in [("created_from", \InvitationFilter.createdFrom), ("created_to", \InvitationFilter.createdTo)] {
+            guard let raw = query[name] else { continue }
+            guard let date = Timestamp.parse(raw) else {
+                throw UsherError.invalidQuery("Query validation error: '\(name)' must be an ISO 8601 date-time")
+            }
+            filter[keyPath: keyPath] = date
+        }
+        filter.clientID = query["client_id"]
+        filter.userID = query["user_id"]
+
+        if query.has("from") || query.has("take") {
+            let take = try query.integer("take", default: 50, range: 1...100)
+            let start = try query.integer("from", default: 0, range: 0...Int.max)
+            let (page, total) = try await invitations.list(filter, offset: start, limit: take)
+            var body: JSONObject = ["invitations": .array(page.map { .object($0.managementJSON(now: invitations.now)) })]
+            let end = QueryParameters.end(start: start, count: page.count)
+            if end < total { body["next"] = .string(String(end)) }
+            return HTTPOutput.json(body)
+        }
+        let perPage = try query.integer("per_page", default: 50, range: 1...100)
+        let page = try query.integer("page", default: 0, range: 0...Int.max)
+        let start = QueryParameters.offset(page: page, perPage: perPage)
+        let (items, total) = try await invitations.list(filter, offset: start, limit: perPage)
+        let array = JSONValue.array(items.map { .object($0.managementJSON(now: invitations.now)) })
+        guard try query.bool("include_totals", default: false) else { return HTTPOutput.jsonValue(array) }
+        return HTTPOutput.json(["start": .int(Int64(min(start, total))), "limit": .int(Int64(perPage)), "total": .int(Int64(total)), "invitations": array])
+    }
+}
