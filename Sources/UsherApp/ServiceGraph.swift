@@ -56,6 +56,7 @@ enum ServiceGraph {
             requestLimiter: RateLimiter(burst: configuration.changePasswordBurst, refill: configuration.changePasswordRefillSeconds, clock: clock),
             mailLimiter: RateLimiter(burst: mailLimit.burst, refill: mailLimit.refillSeconds, clock: clock),
             queueCapacity: configuration.resetQueueCapacity, intakeLease: TimeInterval(configuration.intakeLeaseSeconds))
+        let roles = RoleService(store: store, clock: clock)
         let emailVerification = EmailVerificationService(store: store, clock: clock, links: links, redeemer: redeemer)
         let actions = ActionService(store: store, clock: clock, runner: actionRunner)
         let login = LoginService(
@@ -69,7 +70,7 @@ enum ServiceGraph {
             publicURL: publicURL, mail: mail, emailTemplates: emailTemplates, tickets: tickets, passwordResets: passwordResets,
             emailVerification: emailVerification,
             signups: SignupService(store: store, users: users, verification: emailVerification, clock: clock),
-            invitations: InvitationService(store: store, users: users, links: links, clock: clock),
+            invitations: InvitationService(store: store, users: users, links: links, roles: roles, clock: clock), roles: roles,
             logs: LogService(store: store), tenant: TenantService(store: store, name: configuration.tenantName), login: login,
             actionRunner: actionRunner, actions: actions,
             signupLimiter: RateLimiter(burst: configuration.signupBurst, refill: Double(configuration.signupRefillMilliseconds) / 1000, clock: clock))

@@ -19,6 +19,7 @@ public struct UsherServices: Sendable {
     public var emailVerification: EmailVerificationService
     public var signups: SignupService
     public var invitations: InvitationService
+    public var roles: RoleService
     public var logs: LogService
     public var tenant: TenantService
     public var login: LoginService
@@ -33,7 +34,7 @@ public struct UsherServices: Sendable {
         store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner,
         publicURL: String, mail: MailService, emailTemplates: EmailTemplateService, tickets: TicketService,
         passwordResets: PasswordResetService, emailVerification: EmailVerificationService, signups: SignupService,
-        invitations: InvitationService, logs: LogService, tenant: TenantService, login: LoginService,
+        invitations: InvitationService, roles: RoleService, logs: LogService, tenant: TenantService, login: LoginService,
         actionRunner: any PostLoginActionRunner, actions: ActionService, signupLimiter: RateLimiter
     ) {
         self.store = store
@@ -49,6 +50,7 @@ public struct UsherServices: Sendable {
         self.emailVerification = emailVerification
         self.signups = signups
         self.invitations = invitations
+        self.roles = roles
         self.logs = logs
         self.tenant = tenant
         self.login = login

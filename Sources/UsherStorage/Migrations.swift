@@ -26,6 +26,7 @@ public enum Migrator {
         Migration(version: 8, name: "accepted requests waiting to be processed", apply: Schema.v8),
         Migration(version: 9, name: "sealed outbox bodies and their redacted copies", apply: Schema.v9),
         Migration(version: 10, name: "invitations", apply: Schema.v10),
+        Migration(version: 11, name: "roles and their holders", apply: Schema.v11),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -465,5 +466,21 @@ enum Schema {
         try await db.create(index: "invitations_created").on("invitations").column("created_at").run()
         try await db.create(index: "invitations_user").on("invitations").column("user_id").run()
         try await db.create(index: "invitations_email").on("invitations").column("email").run()
+    }
+
+    static func v11(_ db: any SQLDatabase) async throws {
+        try await db.create(table: "roles")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("name", type: .text, .notNull, .unique)
+            .column("description", type: .text)
+            .column("created_at", type: .bigint, .notNull)
+            .run()
+        // One row per (user, role); "who holds this role" reads by role.
+        try await db.create(table: "user_roles")
+            .column("user_id", type: .text, .notNull)
+            .column("role_id", type: .text, .notNull)
+            .primaryKey("user_id", "role_id")
+            .run()
+        try await db.create(index: "user_roles_role").on("user_roles").column("role_id").column("user_id").run()
     }
 }

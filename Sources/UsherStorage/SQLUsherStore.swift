@@ -2,6 +2,7 @@ import Foundation
 import PostgresKit
 import SQLKit
 import SQLiteKit
+import Synchronization
 import UsherCore
 import UsherJSON
 
@@ -259,8 +260,17 @@ public struct SQLUsherStore: UsherStore {
     }
 
     public func deleteUser(id: String) async throws -> Bool {
-        let db = self.db
-        return try await write { !(try await db.delete(from: "users").where("user_id", .equal, SQLBind(id)).returning("user_id").all()).isEmpty }
+        // The user's role assignments go with them: a user id can come back (`user_id` on create).
+        let (roles, user) = (
+            db.delete(from: "user_roles").where("user_id", .equal, SQLBind(id)).query,
+            db.delete(from: "users").where("user_id", .equal, SQLBind(id)).returning("user_id").query
+        )
+        return try await withWriteTransaction { tx in
+            try await tx.execute(sql: roles) { _ in }
+            let deleted = Mutex(false)
+            try await tx.execute(sql: user) { _ in deleted.withLock { $0 = true } }
+            return deleted.withLock { $0 }
+        }
     }
 
     public func listUsers(_ page: UserPageRequest) async throws -> (users: [User], total: Int) {

@@ -27,6 +27,9 @@ public final class InMemoryUsherStore: UsherStore {
         var bindings: [String: [TriggerBinding]] = [:]
         var intake: [String: (request: IntakeRequest, owner: String?, leaseEnd: Date)] = [:]
         var invitations: [String: Invitation] = [:]
+        var roles: [String: Role] = [:]
+        /// user id → role ids
+        var userRoles: [String: Set<String>] = [:]
 
         /// `invitation` with its latest email's delivery state, as the SQL stores join it.
         func withDelivery(_ invitation: Invitation) -> Invitation {
@@ -85,7 +88,12 @@ public final class InMemoryUsherStore: UsherStore {
             s.users[user.userID] = user
         }
     }
-    public func deleteUser(id: String) async throws -> Bool { state.withLock { $0.users.removeValue(forKey: id) != nil } }
+    public func deleteUser(id: String) async throws -> Bool {
+        state.withLock { s in
+            s.userRoles[id] = nil
+            return s.users.removeValue(forKey: id) != nil
+        }
+    }
     public func listUsers(_ page: UserPageRequest) async throws -> (users: [User], total: Int) {
         let all = state.withLock { Array($0.users.values) }
             .sorted { UserService.ordered($0, $1, by: page.sortField, ascending: page.ascending) }
@@ -155,6 +163,67 @@ public final class InMemoryUsherStore: UsherStore {
     // MARK: keys
     public func signingKeys() async throws -> [SigningKeyRecord] { state.withLock { $0.keys } }
     public func insertSigningKey(_ key: SigningKeyRecord) async throws { state.withLock { $0.keys.append(key) } }
+
+    // MARK: roles
+
+    public func insertRole(_ role: Role) async throws {
+        try state.withLock { s throws(UsherError) in
+            if s.roles.values.contains(where: { $0.name == role.name }) || s.roles[role.id] != nil {
+                throw UsherError.roleNameTaken
+            }
+            s.roles[role.id] = role
+        }
+    }
+
+    public func role(id: String) async throws -> Role? { state.withLock { $0.roles[id] } }
+
+    public func roles(ids: [String]) async throws -> [Role] { state.withLock { s in Set(ids).compactMap { s.roles[$0] } } }
+
+    public func updateRole(_ role: Role) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard s.roles[role.id] != nil else { throw UsherError.roleNotFound }
+            if s.roles.values.contains(where: { $0.name == role.name && $0.id != role.id }) {
+                throw UsherError.roleNameTaken
+            }
+            s.roles[role.id] = role
+        }
+    }
+
+    public func deleteRole(id: String) async throws -> Bool {
+        state.withLock { s in
+            for user in s.userRoles.keys { s.userRoles[user]?.remove(id) }
+            return s.roles.removeValue(forKey: id) != nil
+        }
+    }
+
+    public func listRoles(nameFilter: String?, offset: Int, limit: Int) async throws -> (roles: [Role], total: Int) {
+        state.withLock { s in
+            let matching = s.roles.values.filter { role in nameFilter.map { $0.isEmpty || role.name.lowercased().contains($0.lowercased()) } ?? true }
+                .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+            let start = min(max(0, offset), matching.count)
+            return (Array(matching[start..<min(matching.count, start + max(0, min(limit, matching.count)))]), matching.count)
+        }
+    }
+
+    public func userRoles(userID: String) async throws -> [Role] {
+        state.withLock { s in (s.userRoles[userID] ?? []).compactMap { s.roles[$0] }.sorted { $0.name < $1.name } }
+    }
+
+    public func assignRoles(userID: String, roleIDs: [String]) async throws {
+        state.withLock { s in s.userRoles[userID, default: []].formUnion(roleIDs) }
+    }
+
+    public func removeRoles(userID: String, roleIDs: [String]) async throws {
+        state.withLock { s in s.userRoles[userID]?.subtract(roleIDs) }
+    }
+
+    public func roleUserIDs(roleID: String, offset: Int, limit: Int) async throws -> (userIDs: [String], total: Int) {
+        state.withLock { s in
+            let holders = s.userRoles.filter { $0.value.contains(roleID) }.keys.sorted()
+            let start = min(max(0, offset), holders.count)
+            return (Array(holders[start..<min(holders.count, start + max(0, min(limit, holders.count)))]), holders.count)
+        }
+    }
 
     // MARK: invitations
 

@@ -10,6 +10,7 @@ import UsherTesting
     struct Fixture {
         let base: LinkFixture
         let invitations: InvitationService
+        let roles: RoleService
         let resets: PasswordResetService
         var store: InMemoryUsherStore { base.store }
         var clock: FakeClock { base.clock }
@@ -19,7 +20,8 @@ import UsherTesting
             let users = UserService(
                 store: base.store, hasher: PlainTextPasswordHasher(), passwordRules: ConnectionPasswordRules(hasher: PlainTextPasswordHasher()),
                 clock: base.clock)
-            invitations = InvitationService(store: base.store, users: users, links: base.links, clock: base.clock)
+            roles = RoleService(store: base.store, clock: base.clock)
+            invitations = InvitationService(store: base.store, users: users, links: base.links, roles: roles, clock: base.clock)
             resets = PasswordResetService(
                 store: base.store, links: base.links, redeemer: base.redeemer, hasher: PlainTextPasswordHasher(), clock: base.clock,
                 requestLimiter: RateLimiter(burst: 100, refill: 1, clock: base.clock),
@@ -187,5 +189,22 @@ import UsherTesting
         }
         #expect(try await f.store.user(connection: Connection.defaultDatabaseName, email: "a@example.com") == nil)
         #expect(try await f.invitations.list(InvitationFilter(), offset: 0, limit: 10).total == 0)
+    }
+
+    @Test func theInvitationsRolesAreGivenWhenItIsAcceptedAndOnlyRolesThatExist() async throws {
+        let f = try await Fixture()
+        let editor = try await f.roles.create(["name": "editor", "description": "Edits"])
+        let viewer = try await f.roles.create(["name": "viewer"])
+        await #expect(throws: UsherError.invalidBody("One or more of the specified roles do not exist: rol_nope")) {
+            try await f.invitations.create(InvitationRequest(email: "grace@example.com", roles: [editor.id, "rol_nope"]))
+        }
+        let issued = try await f.invitations.create(InvitationRequest(email: "grace@example.com", roles: [editor.id, viewer.id]))
+        #expect(try await f.store.userRoles(userID: issued.invitation.userID).isEmpty, "roles wait for the acceptance")
+        try await f.roles.delete(id: viewer.id)
+        guard case .success = try await f.accept(issued) else {
+            Issue.record("not accepted")
+            return
+        }
+        #expect(try await f.store.userRoles(userID: issued.invitation.userID) == [editor])
     }
 }

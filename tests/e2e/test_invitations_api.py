@@ -167,3 +167,51 @@ def test_cli_lists_resends_and_revokes_invitations(tenant):
     wait_until(lambda: len(delivered(tenant.maildir, email_address)) == 2, timeout=20, what="both CLI invitations delivered")
     revoked = json.loads(usher("invitations", "revoke", created["id"], "--json"))
     assert revoked["status"] == "revoked"
+
+
+ROLES_ACTION = """
+exports.onExecutePostLogin = async (event, api) => {
+  api.idToken.setCustomClaim('https://app.example.com/roles', event.authorization.roles);
+  if (event.user.app_metadata.needsInvitation) {
+    api.user.setAppMetadata('needsInvitation', false);
+  }
+};
+"""
+
+
+def test_invitation_roles_are_given_at_acceptance_and_reach_the_id_token(tenant):
+    from oidc_support import create_app, deploy_post_login_action, get_token, jwt_claims, require_actions_api
+
+    require_actions_api(tenant)
+    editor = tenant.sdk.roles.create(name=f"editor-{uuid.uuid4().hex[:6]}", description="Edits documents")
+    viewer = tenant.sdk.roles.create(name=f"viewer-{uuid.uuid4().hex[:6]}")
+    assert editor.id.startswith("rol_") and tenant.sdk.roles.get(editor.id).description == "Edits documents"
+    app = create_app(tenant, ["https://app.example.com/callback"])
+    deploy_post_login_action(tenant, ROLES_ACTION)
+
+    unknown = api(tenant, "POST", "invitations", json={"invitee": {"email": address("x")}, "roles": ["rol_nope"]})
+    assert unknown.status_code == 400 and "rol_nope" in unknown.json()["message"]
+
+    email_address = address("roles")
+    created = api(tenant, "POST", "invitations", json={"invitee": {"email": email_address}, "roles": [editor.id]}).json()
+    assert created["roles"] == [editor.id]
+    user_id = created["user_id"]
+    assert list(tenant.sdk.users.roles.list(user_id)) == [], "roles are given when the invitation is accepted"
+
+    link = invite_link(tenant, wait_for_mail(tenant.maildir, email_address))
+    session, _, page = open_link(tenant, link)
+    password = strong_password()
+    assert submit_new_password(session, tenant.base, page, password).status_code == 302
+
+    # The SDK's own roles calls see the role; assign and remove one more with them.
+    assert [r.id for r in tenant.sdk.users.roles.list(user_id)] == [editor.id]
+    assert [u.user_id for u in tenant.sdk.roles.users.list(editor.id)] == [user_id]
+    tenant.sdk.users.roles.assign(user_id, roles=[viewer.id])
+    assert {r.name for r in tenant.sdk.users.roles.list(user_id)} == {editor.name, viewer.name}
+    tenant.sdk.users.roles.delete(user_id, roles=[viewer.id])
+
+    # The first login: the Action reads event.authorization.roles into the ID token and clears the flag.
+    tokens = get_token(tenant, app).login(username=email_address, password=password, realm=CONNECTION,
+                                          scope="openid profile email")
+    assert jwt_claims(tokens["id_token"])["https://app.example.com/roles"] == [editor.name]
+    assert tenant.sdk.users.get(user_id).app_metadata == {"needsInvitation": False}

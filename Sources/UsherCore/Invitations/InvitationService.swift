@@ -102,17 +102,19 @@ extension UsherError {
 /// `app_metadata.needsInvitation: true`, no password) and sends the `reset_email` with its password-change link,
 /// in one transaction with the invitation row and its log entries. Resending issues a new link (the old one is
 /// void) and resets the expiry; revoking voids the link; setting the password through it accepts the invitation
-/// (`PasswordResetService.complete`).
+/// and gives its roles (`PasswordResetService.complete`).
 public struct InvitationService: Sendable {
     let store: any UsherStore
     let users: UserService
     let links: LinkIssuer
+    let roles: RoleService
     let clock: any UsherClock
 
-    public init(store: any UsherStore, users: UserService, links: LinkIssuer, clock: any UsherClock) {
+    public init(store: any UsherStore, users: UserService, links: LinkIssuer, roles: RoleService, clock: any UsherClock) {
         self.store = store
         self.users = users
         self.links = links
+        self.roles = roles
         self.clock = clock
     }
 
@@ -124,6 +126,7 @@ public struct InvitationService: Sendable {
         let connection = try await resolveConnection(request)
         let client = try await resolveClient(request.clientID)
         if let resultURL = request.resultURL { try await links.checkResultURL(resultURL, client: client, property: "result_url") }
+        try await roles.requireRoles(request.roles)
         if let existing = try await store.user(connection: connection.name, email: request.email) {
             guard let open = try await store.openInvitation(userID: existing.userID) else { throw UsherError.alreadyAUser }
             var resent = try await resend(open, user: existing)

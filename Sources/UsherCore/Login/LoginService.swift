@@ -85,8 +85,9 @@ public enum LoginStop: Error, Sendable, Equatable {
 /// and the tokens of the OpenID Connect provider.
 public final class LoginService: Sendable {
     /// What the service reads and writes: who logs in (users, clients, connections), what a login leaves behind
-    /// (sessions, codes, refresh tokens, failures, log events), and a transaction for the login count.
-    public typealias Store = any UserStore & ClientStore & ConnectionStore & LoginStore & LogStore & TransactionalStore
+    /// (sessions, codes, refresh tokens, failures, log events), the user's roles (`event.authorization.roles`), and
+    /// a transaction for the login count.
+    public typealias Store = any UserStore & ClientStore & ConnectionStore & LoginStore & LogStore & RoleStore & TransactionalStore
 
     let store: Store
     let hasher: any PasswordHasher
@@ -299,8 +300,9 @@ public final class LoginService: Sendable {
     func runActionsAhead(user: User, connection: Connection, context: PostLoginContext) async -> PostLoginOutcome? {
         guard let actions = try? await boundActions() else { return nil }
         if actions.isEmpty { return PostLoginOutcome() }
+        guard let roles = try? await store.userRoles(userID: user.userID) else { return nil }
         return await runner.runAhead(
-            event: postLoginEvent(user: user, connection: connection, context: context), actions: actions,
+            event: postLoginEvent(user: user, connection: connection, context: context, roles: roles), actions: actions,
             timeLimit: Self.actionsRunAheadTimeLimit)
     }
 
@@ -328,9 +330,12 @@ public final class LoginService: Sendable {
             outcome = ranAhead
         } else {
             let actions = try await boundActions()
-            outcome =
-                actions.isEmpty
-                ? PostLoginOutcome() : await runner.run(event: postLoginEvent(user: user, connection: connection, context: context), actions: actions)
+            if actions.isEmpty {
+                outcome = PostLoginOutcome()
+            } else {
+                let roles = try await store.userRoles(userID: user.userID)
+                outcome = await runner.run(event: postLoginEvent(user: user, connection: connection, context: context, roles: roles), actions: actions)
+            }
         }
         let now = clock.now
         let stop: LoginStop? = outcome.failure.map { .actionFailed($0) } ?? outcome.denied.map { .denied($0.reason) }
@@ -391,7 +396,7 @@ public final class LoginService: Sendable {
     }
 
     /// Auth0's post-login `event` (without `secrets`, which each Action gets on its own).
-    func postLoginEvent(user: User, connection: Connection, context: PostLoginContext) -> JSONObject {
+    func postLoginEvent(user: User, connection: Connection, context: PostLoginContext, roles: [Role]) -> JSONObject {
         let (client, flow, scope, audience) = (context.client, context.flow, context.scope, context.audience)
         let (redirectURI, state, ip, userAgent) = (context.redirectURI, context.state, context.ip, context.userAgent)
         var profile = user.managementJSON
@@ -415,7 +420,7 @@ public final class LoginService: Sendable {
             "stats": ["logins_count": .int(Int64(user.loginsCount + 1))],
             "transaction": .object(transaction),
             "tenant": ["id": .string(URLComponents(string: issuer)?.host ?? "usher")],
-            "authorization": ["roles": []],
+            "authorization": ["roles": .array(roles.map { .string($0.name) })],
         ]
         if let audience { event["resource_server"] = ["identifier": .string(audience)] }
         return event

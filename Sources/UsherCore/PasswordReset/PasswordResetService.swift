@@ -407,6 +407,10 @@ public final class PasswordResetService: Sendable {
             try await tx.voidTickets(userID: fresh.userID, kind: .passwordChange, keeping: ticket.tokenHash, now: now)
             var entries = [entry]
             for id in try await tx.acceptInvitations(userID: fresh.userID, at: now) {
+                // The invitation's roles, those that still exist (a role may have been deleted since).
+                if let invited = try await tx.invitation(id: id), !invited.roles.isEmpty {
+                    try await tx.assignRoles(userID: fresh.userID, roleIDs: try await tx.roles(ids: invited.roles).map(\.id))
+                }
                 var accepted = entry
                 accepted.logID = LogEvent.generateID(now: now)
                 accepted.type = LogEvent.EventType.invitationAccepted.rawValue

@@ -9,6 +9,7 @@ public enum ManagementScope {
         "create:user_tickets",
         "read:invitations", "create:invitations", "update:invitations", "delete:invitations",
         "read:organization_invitations", "create:organization_invitations", "delete:organization_invitations",
+        "read:roles", "create:roles", "update:roles", "delete:roles", "read:role_members", "create:role_members", "delete:role_members",
         "read:email_templates", "create:email_templates", "update:email_templates",
         "read:email_provider", "create:email_provider", "update:email_provider", "delete:email_provider",
         "read:email_outbox", "update:email_outbox",

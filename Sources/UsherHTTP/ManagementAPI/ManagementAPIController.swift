@@ -12,7 +12,8 @@ public struct ManagementAPIController: Sendable {
         let collections: [any ManagementRouteCollection] = [
             UsersRoutes(services: services), ClientsRoutes(services: services), ClientGrantsRoutes(services: services),
             ConnectionsRoutes(services: services), EmailProviderRoutes(services: services), EmailOutboxRoutes(services: services),
-            EmailTemplatesRoutes(services: services), TicketsRoutes(services: services), InvitationsRoutes(services: services), LogsRoutes(services: services),
+            EmailTemplatesRoutes(services: services), TicketsRoutes(services: services), InvitationsRoutes(services: services), RolesRoutes(services: services),
+            LogsRoutes(services: services),
             TenantSettingsRoutes(services: services), BrandingRoutes(services: services), ActionsRoutes(services: services),
         ]
         return collections.flatMap(\.routes)
