@@ -70,7 +70,8 @@ enum ServiceGraph {
             publicURL: publicURL, mail: mail, emailTemplates: emailTemplates, tickets: tickets, passwordResets: passwordResets,
             emailVerification: emailVerification,
             signups: SignupService(store: store, users: users, verification: emailVerification, clock: clock),
-            invitations: InvitationService(store: store, users: users, links: links, roles: roles, clock: clock), roles: roles,
+            invitations: InvitationService(
+                store: store, users: users, links: links, roles: roles, clock: clock, defaultLifetime: configuration.invitationLifetimeSeconds), roles: roles,
             logs: LogService(store: store), tenant: TenantService(store: store, name: configuration.tenantName), login: login,
             actionRunner: actionRunner, actions: actions,
             signupLimiter: RateLimiter(burst: configuration.signupBurst, refill: Double(configuration.signupRefillMilliseconds) / 1000, clock: clock))
@@ -113,6 +114,13 @@ enum ServiceGraph {
         if let fixed { settings.concurrency = fixed.client.configuration.pool.maximumConnections }
         let courier = Courier(store: store, transport: transport, clock: clock, settings: settings, logger: courierLogger)
         return CourierService(courier: courier, transport: transport)
+    }
+
+    /// Invitation reminders and lapse log entries.
+    static func invitationWorker(_ configuration: UsherConfiguration, services: UsherServices, logger: Logger) -> InvitationWorker {
+        InvitationWorker(
+            invitations: services.invitations, interval: .seconds(configuration.invitationClockSeconds),
+            reminderWindow: configuration.invitationReminderSeconds.map(TimeInterval.init), logger: logger)
     }
 
     /// The `change_password` worker and the sweep of long-expired tickets.

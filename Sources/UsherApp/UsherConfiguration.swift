@@ -49,6 +49,12 @@ public struct UsherConfiguration: Sendable {
     /// How long a worker holds the accepted requests it wrote or claimed: what a crashed instance's requests wait
     /// before another instance (or its restart) processes them.
     public var intakeLeaseSeconds = 30
+    /// An invitation's link lifetime when its `ttl_sec` is 0 (Auth0: 7 days); at most 30 days.
+    public var invitationLifetimeSeconds = Invitation.defaultLifetime
+    /// Send `user_invitation_reminder` this long before a pending invitation expires; nil sends no reminders.
+    public var invitationReminderSeconds: Int?
+    /// How often an instance looks for reminders due and lapsed invitations to log.
+    public var invitationClockSeconds = 60
     /// The key that seals outbox bodies (base64 of 32 bytes; `USHER_OUTBOX_KEY`). Holds a secret: never log it.
     /// Without it the key is read from (or created in) `outboxKeyFile`.
     public var outboxKey: String?
@@ -249,6 +255,9 @@ public struct ConfigurationLoader: Sendable {
         if let n = try integer("reset_mail_refill_seconds", 1...86_400) { config.resetMailRefillSeconds = TimeInterval(n) }
         if let n = try integer("reset_queue_capacity", 1...10_000_000) { config.resetQueueCapacity = n }
         if let n = try integer("intake_lease_seconds", 1...3_600) { config.intakeLeaseSeconds = n }
+        if let n = try integer("invitation_lifetime_seconds", 60...Invitation.maximumLifetime) { config.invitationLifetimeSeconds = n }
+        if let n = try integer("invitation_reminder_seconds", 0...Invitation.maximumLifetime) { config.invitationReminderSeconds = n == 0 ? nil : n }
+        if let n = try integer("invitation_clock_seconds", 1...3_600) { config.invitationClockSeconds = n }
         if let n = try integer("ticket_retention_hours", 0...87_600) { config.ticketRetentionHours = n }
         if let n = try integer("ticket_sweep_interval_seconds", 1...86_400) { config.ticketSweepIntervalSeconds = n }
         if let n = try integer("signup_burst", 1...1_000_000_000) { config.signupBurst = n }

@@ -129,7 +129,8 @@ public final class UsherServer: Sendable {
             server = .http1()
         }
         let resets = ServiceGraph.passwordResetWorker(configuration, services: services, clock: clock)
-        var background: [any Service] = [courier, resets]
+        let invitations = ServiceGraph.invitationWorker(configuration, services: services, logger: logger)
+        var background: [any Service] = [courier, resets, invitations]
         // Listed before the HTTP server, so it stops after the server (services shut down in reverse order).
         if let actionPool { background.append(ActionWorkerPoolService(pool: actionPool)) }
         return Application(router: makeRouter(), server: server, configuration: serverConfiguration, services: background, logger: logger)

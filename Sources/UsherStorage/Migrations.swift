@@ -27,6 +27,7 @@ public enum Migrator {
         Migration(version: 9, name: "sealed outbox bodies and their redacted copies", apply: Schema.v9),
         Migration(version: 10, name: "invitations", apply: Schema.v10),
         Migration(version: 11, name: "roles and their holders", apply: Schema.v11),
+        Migration(version: 12, name: "invitation reminders and lapse logging", apply: Schema.v12),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -482,5 +483,16 @@ enum Schema {
             .primaryKey("user_id", "role_id")
             .run()
         try await db.create(index: "user_roles_role").on("user_roles").column("role_id").column("user_id").run()
+    }
+
+    static func v12(_ db: any SQLDatabase) async throws {
+        // The reminder and the lapse log entry, each at most once per link; both scans read pending rows by expiry.
+        try await db.alter(table: "invitations").column("reminded_at", type: .bigint).run()
+        try await db.alter(table: "invitations").column("expiry_logged_at", type: .bigint).run()
+        try await db.create(index: "invitations_status_expires").on("invitations").column("status").column("expires_at").run()
+        // Lists read newest first with `id` as the tie-break: with it in the index a page is read in order, not
+        // sorted out of every matching row.
+        try await db.create(index: "invitations_status_created_id").on("invitations").column("status").column("created_at").column("id").run()
+        try await db.create(index: "invitations_created_id").on("invitations").column("created_at").column("id").run()
     }
 }

@@ -8,7 +8,7 @@ extension SQLUsherStore {
     static let invitationColumns = [
         "id", "user_id", "email", "connection", "connection_id", "client_id", "inviter_name", "app_metadata", "user_metadata", "roles",
         "ttl_sec", "send_email", "locale", "result_url", "status", "created_at", "expires_at", "accepted_at", "revoked_at", "resend_count",
-        "ticket_id", "outbox_id",
+        "ticket_id", "outbox_id", "reminded_at", "expiry_logged_at",
     ]
 
     static func invitationValues(_ i: Invitation) -> [any SQLExpression] {
@@ -18,6 +18,7 @@ extension SQLUsherStore {
             SQLBind(Int64(i.ttlSeconds)), SQLBind(i.sendInvitationEmail), SQLBind(i.locale), SQLBind(i.resultURL),
             SQLBind(i.storedStatus.rawValue), SQLBind(Timestamp.milliseconds(i.createdAt)), SQLBind(Timestamp.milliseconds(i.expiresAt)),
             SQLBind(millis(i.acceptedAt)), SQLBind(millis(i.revokedAt)), SQLBind(Int64(i.resendCount)), SQLBind(i.ticketID), SQLBind(i.outboxID),
+            SQLBind(millis(i.remindedAt)), SQLBind(millis(i.expiryLoggedAt)),
         ]
     }
 
@@ -55,18 +56,18 @@ extension SQLUsherStore {
         return try await write { !(try await query.all()).isEmpty }
     }
 
-    public func listInvitations(_ filter: InvitationFilter, now: Date, offset: Int, limit: Int) async throws -> (
-        invitations: [Invitation], total: Int
-    ) {
+    public func countInvitations(_ filter: InvitationFilter, now: Date) async throws -> Int {
         let count = narrowed(
             db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("invitations"), by: filter, now: now)
-        let total = try await count.first(decodingColumn: "n", as: Int.self) ?? 0
-        let page = try await narrowed(selectInvitations(), by: filter, now: now)
+        return try await count.first(decodingColumn: "n", as: Int.self) ?? 0
+    }
+
+    public func invitationPage(_ filter: InvitationFilter, now: Date, offset: Int, limit: Int) async throws -> [Invitation] {
+        try await narrowed(selectInvitations(), by: filter, now: now)
             .orderBy(SQLOrderBy(expression: SQLColumn("created_at", table: "invitations"), direction: SQLDirection.descending)).orderBy(
                 SQLOrderBy(expression: SQLColumn("id", table: "invitations"), direction: SQLDirection.descending)
             )
             .offset(min(offset, Int(Int32.max))).limit(max(0, limit)).all().map(Self.invitation(from:))
-        return (page, total)
     }
 
     public func acceptInvitations(userID: String, at: Date) async throws -> [String] {
@@ -78,6 +79,42 @@ extension SQLUsherStore {
             .where("expires_at", .greaterThan, SQLBind(stamp))
             .returning("id")
         return try await write { try await query.all(decodingColumn: "id", as: String.self).sorted() }
+    }
+
+    public func claimInvitationReminders(now: Date, window: TimeInterval, limit: Int) async throws -> [Invitation] {
+        let stamp = Timestamp.milliseconds(now)
+        let due = db.select().column("id").from("invitations")
+            .where("status", .equal, SQLBind(InvitationStatus.pending.rawValue))
+            .where("send_email", .equal, SQLBind(true))
+            .where("reminded_at", .is, SQLLiteral.null)
+            .where("expires_at", .greaterThan, SQLBind(stamp))
+            .where("expires_at", .lessThanOrEqual, SQLBind(stamp + Int64(window * 1_000)))
+            .orderBy("expires_at").limit(max(0, limit))
+        // `reminded_at IS NULL` again on the UPDATE: a concurrent claimer that got there first makes the row not
+        // match any more (PostgreSQL re-checks it after the row lock), so nobody claims it twice.
+        let claim = db.update("invitations").set("reminded_at", to: SQLBind(stamp))
+            .where("id", .in, SQLGroupExpression([due.query])).where("reminded_at", .is, SQLLiteral.null).returning("id")
+        return try await claimed(claim)
+    }
+
+    public func claimLapsedInvitations(now: Date, limit: Int) async throws -> [Invitation] {
+        let stamp = Timestamp.milliseconds(now)
+        let lapsed = db.select().column("id").from("invitations")
+            .where("status", .equal, SQLBind(InvitationStatus.pending.rawValue))
+            .where("expiry_logged_at", .is, SQLLiteral.null)
+            .where("expires_at", .lessThanOrEqual, SQLBind(stamp))
+            .orderBy("expires_at").limit(max(0, limit))
+        let claim = db.update("invitations").set("expiry_logged_at", to: SQLBind(stamp))
+            .where("id", .in, SQLGroupExpression([lapsed.query])).where("expiry_logged_at", .is, SQLLiteral.null).returning("id")
+        return try await claimed(claim)
+    }
+
+    /// Runs a claiming UPDATE and reads back what it claimed, in id order.
+    private func claimed(_ claim: SQLReturningResultBuilder<SQLUpdateBuilder>) async throws -> [Invitation] {
+        let ids = try await write { try await claim.all(decodingColumn: "id", as: String.self) }
+        var invitations: [Invitation] = []
+        for id in ids.sorted() { if let invitation = try await invitation(id: id) { invitations.append(invitation) } }
+        return invitations
     }
 
     /// Invitations with their latest email's outbox row (LEFT JOIN: an invitation without an email has none).
@@ -150,6 +187,7 @@ extension SQLUsherStore {
             expiresAt: Timestamp.date(milliseconds: try row.decode(column: "expires_at", as: Int64.self)),
             acceptedAt: date(try row.decode(column: "accepted_at", as: Int64?.self)), revokedAt: date(try row.decode(column: "revoked_at", as: Int64?.self)),
             resendCount: try row.decode(column: "resend_count", as: Int.self), ticketID: try row.decode(column: "ticket_id", as: String?.self),
-            outboxID: try row.decode(column: "outbox_id", as: String?.self), delivery: delivery)
+            outboxID: try row.decode(column: "outbox_id", as: String?.self), remindedAt: date(try row.decode(column: "reminded_at", as: Int64?.self)),
+            expiryLoggedAt: date(try row.decode(column: "expiry_logged_at", as: Int64?.self)), delivery: delivery)
     }
 }

@@ -260,19 +260,43 @@ public final class InMemoryUsherStore: UsherStore {
         state.withLock { s in s.invitations.removeValue(forKey: id) != nil }
     }
 
-    public func listInvitations(_ filter: InvitationFilter, now: Date, offset: Int, limit: Int) async throws -> (
-        invitations: [Invitation], total: Int
-    ) {
+    public func invitationPage(_ filter: InvitationFilter, now: Date, offset: Int, limit: Int) async throws -> [Invitation] {
+        let matching = matchingInvitations(filter, now: now)
+        let start = min(max(0, offset), matching.count)
+        return Array(matching[start..<min(matching.count, start + max(0, min(limit, matching.count)))])
+    }
+
+    public func countInvitations(_ filter: InvitationFilter, now: Date) async throws -> Int { matchingInvitations(filter, now: now).count }
+
+    private func matchingInvitations(_ filter: InvitationFilter, now: Date) -> [Invitation] {
         state.withLock { s in
-            let matching = s.invitations.values.map(s.withDelivery).filter { i in
+            s.invitations.values.map(s.withDelivery).filter { i in
                 (filter.status.map { i.status(at: now) == $0 } ?? true)
                     && (filter.delivery.map { i.delivery?.state == $0 } ?? true)
                     && (filter.emailPrefix.map { i.email.hasPrefix($0.lowercased()) } ?? true)
                     && (filter.createdFrom.map { i.createdAt >= $0 } ?? true) && (filter.createdTo.map { i.createdAt < $0 } ?? true)
                     && (filter.clientID.map { i.clientID == $0 } ?? true) && (filter.userID.map { i.userID == $0 } ?? true)
             }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
-            let start = min(max(0, offset), matching.count)
-            return (Array(matching[start..<min(matching.count, start + max(0, min(limit, matching.count)))]), matching.count)
+        }
+    }
+
+    public func claimInvitationReminders(now: Date, window: TimeInterval, limit: Int) async throws -> [Invitation] {
+        state.withLock { s in
+            let due = s.invitations.values.filter {
+                $0.storedStatus == .pending && $0.sendInvitationEmail && $0.remindedAt == nil && $0.expiresAt > now
+                    && $0.expiresAt <= now.addingTimeInterval(window)
+            }.sorted { ($0.expiresAt, $0.id) < ($1.expiresAt, $1.id) }.prefix(max(0, limit))
+            for invitation in due { s.invitations[invitation.id]?.remindedAt = now }
+            return due.map(\.id).sorted().compactMap { s.invitations[$0].map(s.withDelivery) }
+        }
+    }
+
+    public func claimLapsedInvitations(now: Date, limit: Int) async throws -> [Invitation] {
+        state.withLock { s in
+            let lapsed = s.invitations.values.filter { $0.storedStatus == .pending && $0.expiryLoggedAt == nil && $0.expiresAt <= now }
+                .sorted { ($0.expiresAt, $0.id) < ($1.expiresAt, $1.id) }.prefix(max(0, limit))
+            for invitation in lapsed { s.invitations[invitation.id]?.expiryLoggedAt = now }
+            return lapsed.map(\.id).sorted().compactMap { s.invitations[$0].map(s.withDelivery) }
         }
     }
 

@@ -207,4 +207,61 @@ import UsherTesting
         }
         #expect(try await f.store.userRoles(userID: issued.invitation.userID) == [editor])
     }
+
+    @Test func theReminderGoesOutOnceAtTheRightTimeWithANewLinkAndTheSameExpiry() async throws {
+        let f = try await Fixture()
+        let issued = try await f.invite(ttl: 3_600)
+        let revoked = try await f.invite("linus@example.com", ttl: 3_600)
+        _ = try await f.invitations.revoke(id: revoked.invitation.id, deleteUser: false)
+        f.clock.advance(by: 2_999)
+        #expect(try await f.invitations.sendDueReminders(window: 600) == 0, "601 s before expiry is not yet due")
+        f.clock.advance(by: 1)
+        #expect(try await f.invitations.sendDueReminders(window: 600) == 1)
+        #expect(try await f.invitations.sendDueReminders(window: 600) == 0, "once")
+        let reminded = try await f.invitations.invitation(id: issued.invitation.id)
+        #expect(reminded.remindedAt == f.clock.now && reminded.expiresAt == issued.invitation.expiresAt)
+        let outboxID = try #require(reminded.outboxID)
+        let message = try #require(try await f.store.outboxMessage(id: outboxID))
+        #expect(message.purpose == "user_invitation_reminder" && message.to == "grace@example.com")
+        #expect(message.subject.hasPrefix("Reminder: you're invited to"))
+        #expect(try await f.accept(issued) == .failure(.ticket(.superseded)), "the reminder's link replaces the first one")
+        #expect(try await f.logTypes().contains("invitation_reminded"))
+
+        // Resending gives a new lifetime, so the reminder can come again.
+        let resent = try await f.invitations.resend(id: issued.invitation.id)
+        #expect(resent.invitation.remindedAt == nil)
+        f.clock.advance(by: 3_000)
+        #expect(try await f.invitations.sendDueReminders(window: 600) == 1)
+    }
+
+    @Test func aLapsedInvitationIsLoggedOnceAndAnAcceptedOneNever() async throws {
+        let f = try await Fixture()
+        let lapsing = try await f.invite(ttl: 60)
+        let accepted = try await f.invite("linus@example.com", ttl: 60)
+        guard case .success = try await f.accept(accepted) else {
+            Issue.record("not accepted")
+            return
+        }
+        #expect(try await f.invitations.logLapsedInvitations() == 0)
+        f.clock.advance(by: 60)
+        #expect(try await f.invitations.logLapsedInvitations() == 1)
+        #expect(try await f.invitations.logLapsedInvitations() == 0)
+        let expired = try await f.store.logs(LogQuery(conditions: [("type", ["invitation_expired"])], limit: 10)).events
+        #expect(expired.map(\.userID) == [lapsing.invitation.userID])
+        #expect(try await f.invitations.sendDueReminders(window: 86_400) == 0, "no reminder after expiry")
+    }
+
+    @Test func aPendingInviteesNewAddressGetsANewLinkAndTheOldOneStops() async throws {
+        let f = try await Fixture()
+        let issued = try await f.invite()
+        let users = UserService(
+            store: f.store, hasher: PlainTextPasswordHasher(), passwordRules: ConnectionPasswordRules(hasher: PlainTextPasswordHasher()), clock: f.clock)
+        let changed = try await users.updateUser(id: issued.invitation.userID, body: ["email": "grace.hopper@example.com"])
+        let followed = try #require(try await f.invitations.followEmailChange(of: changed))
+        #expect(followed.invitation.email == "grace.hopper@example.com" && followed.invitation.resendCount == 1)
+        let outboxID = try #require(followed.invitation.outboxID)
+        #expect(try await f.store.outboxMessage(id: outboxID)?.to == "grace.hopper@example.com")
+        #expect(try await f.accept(issued) == .failure(.ticket(.superseded)))
+        #expect(try await f.invitations.followEmailChange(of: changed) == nil, "nothing more to follow")
+    }
 }

@@ -159,4 +159,38 @@ struct InvitationStoreConformanceTests {
             #expect(try await store.invitation(id: Self.invitation(3).id)?.storedStatus == .pending)
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func remindersAndLapsesAreClaimedOnceAndOnlyWhenDue(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            // Expiring at t0 + 1000 + n; 9 sends no email; 8 is revoked.
+            for n in 0..<10 {
+                var invitation = Self.invitation(n, ttl: 1_000)
+                invitation.sendInvitationEmail = n != 9
+                if n == 8 { (invitation.storedStatus, invitation.revokedAt) = (.revoked, Self.t0) }
+                try await store.insertInvitation(invitation)
+            }
+            let early = Self.t0.addingTimeInterval(100)
+            #expect(try await store.claimInvitationReminders(now: early, window: 600, limit: 50).isEmpty)
+            let now = Self.t0.addingTimeInterval(403)  // window 600: due up to t0 + 1003, so 0…3
+            let first = try await store.claimInvitationReminders(now: now, window: 600, limit: 2)
+            #expect(first.map(\.id) == [Self.invitation(0).id, Self.invitation(1).id] && first.allSatisfy { $0.remindedAt == now })
+            let ids = try await claimedByConcurrentWorkers(4) { _ in
+                try await store.claimInvitationReminders(now: now, window: 600, limit: 1).map(\.id)
+            }
+            #expect(ids.sorted() == [Self.invitation(2).id, Self.invitation(3).id])
+            #expect(try await store.claimInvitationReminders(now: now, window: 600, limit: 50).isEmpty)
+
+            // Lapsed: everything pending past expiry, email or not, once; the revoked one never.
+            let later = Self.t0.addingTimeInterval(1_005)
+            let lapsed = try await claimedByConcurrentWorkers(3) { _ in
+                try await store.claimLapsedInvitations(now: later, limit: 2).map(\.id)
+            }
+            #expect(lapsed.sorted() == [0, 1, 2, 3, 4, 5].map { Self.invitation($0).id })
+            let all = Self.t0.addingTimeInterval(2_000)
+            #expect(try await store.claimLapsedInvitations(now: all, limit: 50).map(\.id) == [6, 7, 9].map { Self.invitation($0).id })
+            #expect(try await store.claimLapsedInvitations(now: all, limit: 50).isEmpty)
+            #expect(try await store.invitation(id: Self.invitation(0).id)?.expiryLoggedAt == later)
+        }
+    }
 }

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import urllib.parse
 import uuid
 
@@ -15,8 +16,9 @@ import pytest
 
 import conftest
 from conftest import BACKENDS
-from reset_support import (CONNECTION, INVITE_TITLE, delivered, html_part, links, needs_smtp, open_link, smtp,
-                           start_tenant, strong_password, submit_new_password, wait_for_mail, wait_until)
+from reset_support import (CONNECTION, DONE_TITLE, INVITE_TITLE, delivered, html_part, links, needs_smtp, open_link,
+                           parse_page, smtp, start_tenant, strong_password, submit_new_password, wait_for_mail,
+                           wait_until)
 
 pytestmark = needs_smtp
 __all__ = ["smtp"]
@@ -215,3 +217,27 @@ def test_invitation_roles_are_given_at_acceptance_and_reach_the_id_token(tenant)
                                           scope="openid profile email")
     assert jwt_claims(tokens["id_token"])["https://app.example.com/roles"] == [editor.name]
     assert tenant.sdk.users.get(user_id).app_metadata == {"needsInvitation": False}
+
+
+def test_the_reminder_arrives_once_with_a_working_link(smtp, tmp_path, monkeypatch):
+    # Reminders 1 h before expiry, checked every second: an invitation for 10 minutes is due at once.
+    tenant = start_tenant(tmp_path / "usher", smtp, monkeypatch=monkeypatch,
+                          extra_env={"USHER_INVITATION_REMINDER_SECONDS": "3600", "USHER_INVITATION_CLOCK_SECONDS": "1"})
+    try:
+        email_address = address("remind")
+        created = api(tenant, "POST", "invitations", json={"invitee": {"email": email_address}, "ttl_sec": 600}).json()
+        wait_until(lambda: len(delivered(tenant.maildir, email_address)) == 2, timeout=30, what="invitation and reminder")
+        reminder = delivered(tenant.maildir, email_address)[-1]
+        assert reminder["Subject"].startswith("Reminder: you're invited to"), reminder["Subject"]
+        after = api(tenant, "GET", f"invitations/{created['id']}").json()
+        assert after["reminded_at"] and after["expires_at"] == created["expires_at"]
+        time.sleep(2.5)  # a few more clock ticks: still only one reminder
+        assert len(delivered(tenant.maildir, email_address)) == 2
+        session, _, page = open_link(tenant, invite_link(tenant, reminder))
+        assert page.status == 200 and page.title == INVITE_TITLE
+        # No result_url on the invitation and none on the reminder template: Usher's own success page.
+        done = parse_page(submit_new_password(session, tenant.base, page, strong_password()))
+        assert done.status == 200 and done.title == DONE_TITLE
+        assert api(tenant, "GET", f"invitations/{created['id']}").json()["status"] == "accepted"
+    finally:
+        tenant.stop()

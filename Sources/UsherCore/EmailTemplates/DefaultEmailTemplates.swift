@@ -19,6 +19,7 @@ public enum DefaultEmailTemplates {
         case "welcome_email": welcome
         case "blocked_account": blocked
         case "password_reset": passwordChanged
+        case "user_invitation_reminder": invitationReminder
         default: nil
         }
     }
@@ -44,6 +45,30 @@ public enum DefaultEmailTemplates {
     }
 
     static let sender = "{% if friendly_name %}{{ friendly_name }}{% else %}{{ tenant }}{% endif %}"
+
+    /// The reminder an invitation sends before it lapses (Usher's `user_invitation_reminder`). `expires_at` is the
+    /// invitation's expiry (ISO 8601).
+    public static let invitationReminder = Content(
+        subject: """
+            Reminder: you're invited to {% if application.name %}{{ application.name }}{% else %}\(sender){% endif %}
+            """,
+        html: page(
+            """
+            <h1 style="font-size:22px">Your invitation is waiting</h1>
+            <p>Hello{% if user.name %} {{ user.name | escape }}{% endif %},</p>
+            <p>You were invited to {% if application.name %}{{ application.name | escape }}{% else %}\(sender){% endif %} and have not \
+            chosen a password yet. The invitation expires soon; this link replaces the one we sent before.</p>
+            \(button("{{ url }}type=invite", "Accept invitation"))
+            """),
+        text: """
+            Your invitation is waiting
+
+            Hello{% if user.name %} {{ user.name }}{% endif %},
+
+            You were invited to {% if application.name %}{{ application.name }}{% else %}\(sender){% endif %} and have not chosen a password yet. The invitation expires soon; this link replaces the one we sent before:
+
+            {{ url }}type=invite
+            """)
 
     public static let reset = Content(
         subject: """

@@ -11,6 +11,8 @@ public struct EmailTemplate: Sendable, Equatable {
         "verify_email", "verify_email_by_code", "reset_email", "reset_email_by_code", "welcome_email", "blocked_account",
         "stolen_credentials", "enrollment_email", "mfa_oob_code", "user_invitation", "change_password", "password_reset",
         "async_approval", "auth_email_by_code",
+        // Usher's own: the reminder an invitation sends before it expires.
+        "user_invitation_reminder",
     ]
 
     /// Auth0's default link lifetime: five days.

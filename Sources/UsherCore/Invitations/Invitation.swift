@@ -84,6 +84,10 @@ public struct Invitation: Sendable, Equatable {
     public var ticketID: String?
     /// The latest email (nil when created with `send_invitation_email: false`).
     public var outboxID: String?
+    /// When the reminder went out (at most once per link lifetime: a new link clears it).
+    public var remindedAt: Date?
+    /// When the lapse was written to the log (`invitation_expired`), once.
+    public var expiryLoggedAt: Date?
     /// Read with the invitation from the outbox; not stored with it.
     public var delivery: InvitationDelivery?
 
@@ -91,8 +95,11 @@ public struct Invitation: Sendable, Equatable {
         id: String, userID: String, email: String, connection: String, connectionID: String?, clientID: String?, inviterName: String?,
         appMetadata: JSONObject, userMetadata: JSONObject, roles: [String], ttlSeconds: Int, sendInvitationEmail: Bool, locale: String?,
         resultURL: String?, storedStatus: InvitationStatus = .pending, createdAt: Date, expiresAt: Date, acceptedAt: Date? = nil,
-        revokedAt: Date? = nil, resendCount: Int = 0, ticketID: String? = nil, outboxID: String? = nil, delivery: InvitationDelivery? = nil
+        revokedAt: Date? = nil, resendCount: Int = 0, ticketID: String? = nil, outboxID: String? = nil, remindedAt: Date? = nil,
+        expiryLoggedAt: Date? = nil, delivery: InvitationDelivery? = nil
     ) {
+        self.remindedAt = remindedAt
+        self.expiryLoggedAt = expiryLoggedAt
         self.id = id
         self.userID = userID
         self.email = email
@@ -154,6 +161,7 @@ public struct Invitation: Sendable, Equatable {
         object["result_url"] = resultURL.map(JSONValue.string) ?? .null
         object["accepted_at"] = acceptedAt.map { .string(Timestamp.iso8601($0)) } ?? .null
         object["revoked_at"] = revokedAt.map { .string(Timestamp.iso8601($0)) } ?? .null
+        object["reminded_at"] = remindedAt.map { .string(Timestamp.iso8601($0)) } ?? .null
         if let delivery {
             object["delivery"] = [
                 "state": .string(delivery.state.rawValue), "outbox_id": .string(delivery.outboxID), "attempts": .int(Int64(delivery.attempts)),
@@ -192,6 +200,15 @@ public struct InvitationFilter: Sendable, Equatable {
     }
 }
 
+extension InvitationStore {
+    /// A page and the total.
+    public func listInvitations(_ filter: InvitationFilter, now: Date, offset: Int, limit: Int) async throws -> (
+        invitations: [Invitation], total: Int
+    ) {
+        (try await invitationPage(filter, now: now, offset: offset, limit: limit), try await countInvitations(filter, now: now))
+    }
+}
+
 /// Persistence of invitations. Lists are newest first; `status` filters read expiry against `now`.
 public protocol InvitationStore: Sendable {
     /// Throws a 409 `UsherError` when the id exists.
@@ -204,7 +221,16 @@ public protocol InvitationStore: Sendable {
     /// Replaces the stored fields; throws a 404 `UsherError` when missing.
     func updateInvitation(_ invitation: Invitation) async throws
     func deleteInvitation(id: String) async throws -> Bool
-    func listInvitations(_ filter: InvitationFilter, now: Date, offset: Int, limit: Int) async throws -> (invitations: [Invitation], total: Int)
+    /// One page of the list, without counting it (a count reads every matching row; pages read `limit`).
+    func invitationPage(_ filter: InvitationFilter, now: Date, offset: Int, limit: Int) async throws -> [Invitation]
+    func countInvitations(_ filter: InvitationFilter, now: Date) async throws -> Int
     /// Marks the user's open invitations accepted at `at` unless expired; returns the ids it changed.
     func acceptInvitations(userID: String, at: Date) async throws -> [String]
+    /// Marks as reminded at `now` up to `limit` pending invitations that send email, have not been reminded and
+    /// expire within `window` seconds after `now` (and not before it); returns them. Concurrent callers (other
+    /// instances) get disjoint sets, so each reminder is claimed once.
+    func claimInvitationReminders(now: Date, window: TimeInterval, limit: Int) async throws -> [Invitation]
+    /// Marks as logged up to `limit` pending invitations past `expiresAt` whose lapse has not been logged; returns
+    /// them. Disjoint across concurrent callers, like the reminders.
+    func claimLapsedInvitations(now: Date, limit: Int) async throws -> [Invitation]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import UsherJSON
 
 /// What `POST /api/v2/invitations` (and `usher invite`) asks for, validated. Auth0's organization-invitation
@@ -109,8 +110,14 @@ public struct InvitationService: Sendable {
     let links: LinkIssuer
     let roles: RoleService
     let clock: any UsherClock
+    /// The lifetime of an invitation asked for with `ttl_sec` 0.
+    let defaultLifetime: Int
 
-    public init(store: any UsherStore, users: UserService, links: LinkIssuer, roles: RoleService, clock: any UsherClock) {
+    public init(
+        store: any UsherStore, users: UserService, links: LinkIssuer, roles: RoleService, clock: any UsherClock,
+        defaultLifetime: Int = Invitation.defaultLifetime
+    ) {
+        self.defaultLifetime = defaultLifetime
         self.store = store
         self.users = users
         self.links = links
@@ -142,7 +149,7 @@ public struct InvitationService: Sendable {
         if !request.userMetadata.isEmpty { body["user_metadata"] = .object(request.userMetadata) }
         let user = try await users.newUser(body)
         let now = clock.now
-        let ttl = request.ttlSeconds == 0 ? Invitation.defaultLifetime : request.ttlSeconds
+        let ttl = request.ttlSeconds == 0 ? defaultLifetime : request.ttlSeconds
         var invitation = Invitation(
             id: Invitation.generateID(), userID: user.userID, email: request.email, connection: connection.name, connectionID: connection.id,
             clientID: client?.clientID, inviterName: request.inviterName, appMetadata: request.appMetadata, userMetadata: request.userMetadata,
@@ -169,6 +176,14 @@ public struct InvitationService: Sendable {
         return try await resend(invitation, user: user)
     }
 
+    /// After a user's email changed: a pending invitation follows the new address — its link goes void and a new
+    /// one is sent there (the old address may not be the invitee's). Returns it, or nil when there is none.
+    public func followEmailChange(of user: User) async throws -> IssuedInvitation? {
+        guard let email = user.email, var open = try await store.openInvitation(userID: user.userID), open.email != email else { return nil }
+        open.email = email
+        return try await resend(open, user: user)
+    }
+
     private func resend(_ invitation: Invitation, user: User) async throws -> IssuedInvitation {
         guard invitation.storedStatus == .pending else { throw UsherError.invitationNotOpen(invitation.status(at: clock.now)) }
         var invitation = invitation
@@ -176,6 +191,8 @@ public struct InvitationService: Sendable {
         let now = clock.now
         invitation.expiresAt = now.addingTimeInterval(TimeInterval(invitation.ttlSeconds))
         invitation.resendCount += 1
+        // A new link, a new lifetime: it may be reminded of, and lapse, again.
+        (invitation.remindedAt, invitation.expiryLoggedAt) = (nil, nil)
         let link = try await issueLink(for: &invitation, user: user, client: client)
         let entry = log(.invitationResent, "Invitation resent", invitation, user: user, client: client)
         let (saved, links) = (invitation, self.links)
@@ -229,6 +246,78 @@ public struct InvitationService: Sendable {
         try await store.listInvitations(filter, now: clock.now, offset: offset, limit: limit)
     }
 
+    /// A page without its total, for lists that do not show one (reading a page costs `limit` rows, a count every
+    /// matching row).
+    public func page(_ filter: InvitationFilter, offset: Int, limit: Int) async throws -> [Invitation] {
+        try await store.invitationPage(filter, now: clock.now, offset: offset, limit: limit)
+    }
+
+    // MARK: the clock
+
+    /// Queues the reminder (`user_invitation_reminder`) of every pending invitation due one — expiring within
+    /// `window` seconds, not reminded yet — with a new link that keeps the invitation's expiry. Claiming and
+    /// sending happen in one transaction per batch, so a crash sends nothing and loses nothing, and another
+    /// instance never reminds the same invitation. Returns how many were queued.
+    @discardableResult
+    public func sendDueReminders(window: TimeInterval, limit: Int = 20) async throws -> Int {
+        let (links, clock) = (self.links, self.clock)
+        return try await store.transaction { tx in
+            let now = clock.now
+            var queued = 0
+            var batch = LinkEmailBatch()
+            for var invitation in try await tx.claimInvitationReminders(now: now, window: window, limit: limit) {
+                guard let user = try await tx.user(id: invitation.userID) else { continue }
+                let client: Client? = if let id = invitation.clientID { try await tx.client(id: id) } else { nil }
+                let remaining = Int(invitation.expiresAt.timeIntervalSince(now).rounded(.up))
+                let email = LinkEmail(
+                    kind: .passwordChange, user: user, template: "user_invitation_reminder", client: client,
+                    purpose: "user_invitation_reminder", lifetime: max(1, remaining), requestLanguage: invitation.locale,
+                    resultURL: invitation.resultURL)
+                switch try await links.prepare(email, batch: &batch) {
+                case .failure(let refusal):
+                    // Claimed all the same: a disabled reminder template is a choice, not something to retry.
+                    try await tx.insertLogs([Self.log(.failedNotification, refusal.description, invitation, user: user, client: client, at: now)])
+                case .success(let link):
+                    // The expiry stays the invitation's: a reminder does not extend it.
+                    invitation.ticketID = Invitation.ticketID(tokenHash: link.ticket.tokenHash)
+                    invitation.outboxID = link.message?.id
+                    try await links.write([link], in: tx)
+                    try await tx.updateInvitation(invitation)
+                    try await tx.insertLogs([Self.log(.invitationReminded, "Invitation reminder queued", invitation, user: user, client: client, at: now)])
+                    queued += 1
+                }
+            }
+            return queued
+        }
+    }
+
+    /// Writes `invitation_expired` once for every pending invitation that lapsed (the status already reads
+    /// expired without this; the log is for the administrator). Returns how many.
+    @discardableResult
+    public func logLapsedInvitations(limit: Int = 100) async throws -> Int {
+        let clock = self.clock
+        return try await store.transaction { tx in
+            let now = clock.now
+            let lapsed = try await tx.claimLapsedInvitations(now: now, limit: limit)
+            try await tx.insertLogs(lapsed.map { Self.log(.invitationExpired, "Invitation expired unaccepted", $0, user: nil, client: nil, at: now) })
+            return lapsed.count
+        }
+    }
+
+    /// Until cancelled, every `interval`: reminders (when `reminderWindow` is set) and lapse log entries, each
+    /// batch until none is left.
+    public func runClock(every interval: Duration, reminderWindow: TimeInterval?, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                if let reminderWindow { while try await sendDueReminders(window: reminderWindow) > 0 {} }
+                while try await logLapsedInvitations() > 0 {}
+            } catch {
+                logger.error("Invitation reminders or lapse logging failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
     // MARK: parts
 
     /// The invitation's next link: the `reset_email` carrying it, or only the ticket when no email is wanted.
@@ -276,7 +365,12 @@ public struct InvitationService: Sendable {
     }
 
     private func log(_ type: LogEvent.EventType, _ description: String, _ invitation: Invitation, user: User?, client: Client?) -> LogEvent {
-        let now = clock.now
+        Self.log(type, description, invitation, user: user, client: client, at: clock.now)
+    }
+
+    private static func log(
+        _ type: LogEvent.EventType, _ description: String, _ invitation: Invitation, user: User?, client: Client?, at now: Date
+    ) -> LogEvent {
         var entry = LogEvent(
             logID: LogEvent.generateID(now: now), date: now, type: type, description: description, clientID: invitation.clientID,
             clientName: client?.name, ip: nil, userAgent: nil, userID: invitation.userID, userName: user?.email ?? invitation.email,

@@ -33,6 +33,9 @@ public struct LogEvent: Sendable, Equatable {
         case invitationResent = "invitation_resent"
         case invitationRevoked = "invitation_revoked"
         case invitationAccepted = "invitation_accepted"
+        /// The reminder before expiry was queued; the invitation lapsed unaccepted.
+        case invitationReminded = "invitation_reminded"
+        case invitationExpired = "invitation_expired"
     }
 
     public var logID: String

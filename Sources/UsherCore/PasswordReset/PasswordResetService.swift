@@ -269,6 +269,7 @@ public final class PasswordResetService: Sendable {
             if var open = invitation {
                 open.expiresAt = link.ticket.expiresAt
                 open.resendCount += 1
+                (open.remindedAt, open.expiryLoggedAt) = (nil, nil)
                 open.ticketID = Invitation.ticketID(tokenHash: link.ticket.tokenHash)
                 open.outboxID = link.message?.id
                 entry.details["invitation_id"] = .string(open.id)
@@ -318,7 +319,7 @@ public final class PasswordResetService: Sendable {
     /// Whether the user's newest invitation was revoked at or after `since` (a link issued before a revoke).
     func revokedInvitation(of user: User, since: Date) async throws -> Bool {
         guard user.needsInvitation,
-            let latest = try await store.listInvitations(InvitationFilter(userID: user.userID), now: clock.now, offset: 0, limit: 1).invitations.first,
+            let latest = try await store.invitationPage(InvitationFilter(userID: user.userID), now: clock.now, offset: 0, limit: 1).first,
             latest.storedStatus == .revoked
         else { return false }
         return (latest.revokedAt ?? .distantPast) >= since

@@ -9,6 +9,7 @@ struct UsersRoutes: ManagementRouteCollection {
 
     var routes: [ManagementRoute] {
         let users = services.users
+        let invitations = services.invitations
         return [
             ManagementRoute(method: .post, path: "users", scopes: ["create:users"]) { request, _ in
                 let user = try await users.createUser(try await HTTPInput.jsonObject(request))
@@ -40,6 +41,7 @@ struct UsersRoutes: ManagementRouteCollection {
                     if body.keys.contains(where: { !allowed.contains($0) }) { throw UsherError.insufficientScope(["update:users"]) }
                 }
                 let user = try await users.updateUser(id: id, body: body)
+                if body["email"] != nil { _ = try await invitations.followEmailChange(of: user) }
                 return HTTPOutput.json(user.managementJSON)
             },
             ManagementRoute(method: .delete, path: "users/:id", scopes: ["delete:users"]) { _, context in
