@@ -135,12 +135,15 @@ extension SQLUsherStore {
         let column = { (name: String) in SQLColumn(name, table: "invitations") }
         switch filter.status {
         case nil: break
+        // `+expires_at` (unary plus, valid on both databases) keeps the expiry out of index choice: lists must read
+        // the (status, created_at, id) index in order; without statistics SQLite would pick (status, expires_at)
+        // for the range and sort every pending row (180 ms at 100,000 instead of a page).
         case .pending?:
-            select = select.where(column("status"), .equal, SQLBind(InvitationStatus.pending.rawValue)).where(
-                column("expires_at"), .greaterThan, SQLBind(stamp))
+            select = select.where(column("status"), .equal, SQLBind(InvitationStatus.pending.rawValue))
+                .where(SQLQueryString("+\(ident: "invitations").\(ident: "expires_at") > \(bind: stamp)"))
         case .expired?:
             select = select.where(column("status"), .equal, SQLBind(InvitationStatus.pending.rawValue))
-                .where(column("expires_at"), .lessThanOrEqual, SQLBind(stamp))
+                .where(SQLQueryString("+\(ident: "invitations").\(ident: "expires_at") <= \(bind: stamp)"))
         case let status?:
             select = select.where(column("status"), .equal, SQLBind(status.rawValue))
         }
