@@ -264,4 +264,23 @@ import UsherTesting
         #expect(try await f.accept(issued) == .failure(.ticket(.superseded)))
         #expect(try await f.invitations.followEmailChange(of: changed) == nil, "nothing more to follow")
     }
+
+    @Test func aListIsWrittenInOneTransactionWithAResultPerRowInOrder() async throws {
+        let f = try await Fixture()
+        let before = f.store.transactionCount
+        let results = await f.invitations.create([
+            InvitationRequest(email: "a@example.com"), InvitationRequest(email: "b@example.com"), InvitationRequest(email: "a@example.com"),
+            InvitationRequest(email: "user2@example.com"), InvitationRequest(email: "c@example.com", clientID: "no-such-client"),
+        ])
+        let outcomes = results.map { result -> String in
+            switch result {
+            case .success(let issued): issued.created ? "created" : "resend"
+            case .failure(let error): error.errorCode ?? "error"
+            }
+        }
+        #expect(outcomes == ["created", "created", "resend", "already_a_user", "invalid_body"])
+        // The two new ones together, then the repeated address's resend on its own.
+        #expect(f.store.transactionCount - before == 2)
+        #expect(try await f.invitations.list(InvitationFilter(), offset: 0, limit: 10).total == 2)
+    }
 }

@@ -130,6 +130,69 @@ public struct InvitationService: Sendable {
     /// Creates the invitation, or re-sends the address's pending one. An address with an account and no pending
     /// invitation is `UsherError.alreadyAUser`; nothing is written then, nor when anything else is refused.
     public func create(_ request: InvitationRequest) async throws -> IssuedInvitation {
+        switch try await prepare(request) {
+        case .issued(let resent): return resent
+        case .new(let new):
+            try await write([new])
+            return try await issued(new)
+        }
+    }
+
+    /// `POST /api/v2/invitations` with a list: one result per request, in order. New invitations are prepared
+    /// one by one (reads and rendering) and written in one transaction, one write lock for the whole list on
+    /// SQLite. An address listed twice is invited by its first row and re-sent by the next; if the shared write
+    /// fails (an address invited meanwhile by another caller), each row is written on its own and fails alone.
+    public func create(_ requests: [InvitationRequest]) async -> [Result<IssuedInvitation, UsherError>] {
+        var results: [Result<IssuedInvitation, UsherError>?] = Array(repeating: nil, count: requests.count)
+        var pending: [(index: Int, new: NewInvitation)] = []
+        var later: [Int] = []
+        var seen = Set<String>()
+        for (index, request) in requests.enumerated() {
+            let key = (request.connectionID ?? request.connection ?? Connection.defaultDatabaseName) + "\u{0}" + request.email
+            guard seen.insert(key).inserted else {
+                later.append(index)
+                continue
+            }
+            do {
+                switch try await prepare(request) {
+                case .issued(let resent): results[index] = .success(resent)
+                case .new(let new): pending.append((index, new))
+                }
+            } catch {
+                results[index] = .failure(Self.usherError(error))
+            }
+        }
+        do {
+            try await write(pending.map(\.new))
+            for (index, new) in pending { results[index] = await Self.outcome { try await issued(new) } }
+        } catch {
+            for (index, new) in pending {
+                results[index] = await Self.outcome {
+                    try await write([new])
+                    return try await issued(new)
+                }
+            }
+        }
+        for index in later { results[index] = await Self.outcome { try await create(requests[index]) } }
+        return results.map { $0 ?? .failure(UsherError(.internalFailure, "The row was not processed.")) }
+    }
+
+    /// An invitation ready to be written: its user, the row, the link and the log entry.
+    struct NewInvitation: Sendable {
+        var user: User
+        var invitation: Invitation
+        var link: PreparedLink
+        var log: LogEvent
+    }
+
+    enum Preparation: Sendable {
+        case new(NewInvitation)
+        /// The address had a pending invitation, sent again (already written).
+        case issued(IssuedInvitation)
+    }
+
+    /// Checks `request` and prepares what creating it writes, or re-sends the address's pending invitation.
+    private func prepare(_ request: InvitationRequest) async throws -> Preparation {
         let connection = try await resolveConnection(request)
         let client = try await resolveClient(request.clientID)
         if let resultURL = request.resultURL { try await links.checkResultURL(resultURL, client: client, property: "result_url") }
@@ -138,7 +201,7 @@ public struct InvitationService: Sendable {
             guard let open = try await store.openInvitation(userID: existing.userID) else { throw UsherError.alreadyAUser }
             var resent = try await resend(open, user: existing)
             resent.created = false
-            return resent
+            return .issued(resent)
         }
         var appMetadata = request.appMetadata
         appMetadata[User.needsInvitationKey] = true
@@ -157,14 +220,36 @@ public struct InvitationService: Sendable {
             createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(ttl)))
         let link = try await issueLink(for: &invitation, user: user, client: client)
         let entry = log(.invitationCreated, "Invitation created", invitation, user: user, client: client)
-        let (saved, links) = (invitation, self.links)
+        return .new(NewInvitation(user: user, invitation: invitation, link: link, log: entry))
+    }
+
+    /// Writes new invitations, each with its user, ticket, email and log entry, in one transaction.
+    private func write(_ new: [NewInvitation]) async throws {
+        guard !new.isEmpty else { return }
+        let links = self.links
         try await store.transaction { tx in
-            try await tx.insertUser(user)
-            try await tx.insertInvitation(saved)
-            try await links.write([link], in: tx)
-            try await tx.insertLogs([entry])
+            for item in new {
+                try await tx.insertUser(item.user)
+                try await tx.insertInvitation(item.invitation)
+            }
+            try await links.write(new.map(\.link), in: tx)
+            try await tx.insertLogs(new.map(\.log))
         }
-        return IssuedInvitation(invitation: try await store.invitation(id: saved.id) ?? saved, invitationURL: link.link + "type=invite", created: true)
+    }
+
+    private func issued(_ new: NewInvitation) async throws -> IssuedInvitation {
+        IssuedInvitation(
+            invitation: try await store.invitation(id: new.invitation.id) ?? new.invitation, invitationURL: new.link.link + "type=invite",
+            created: true)
+    }
+
+    static func outcome(_ body: () async throws -> IssuedInvitation) async -> Result<IssuedInvitation, UsherError> {
+        do { return .success(try await body()) } catch { return .failure(usherError(error)) }
+    }
+
+    /// What a row reports: a domain error as it is, anything else as an internal failure (no detail leaked).
+    static func usherError(_ error: any Error) -> UsherError {
+        (error as? UsherError) ?? UsherError(.internalFailure, "The invitation could not be written; nothing was created for this row.")
     }
 
     /// `POST /api/v2/invitations/{id}/resend`: a new link (the old one stops working), the expiry counted again

@@ -58,23 +58,32 @@ struct InvitationsRoutes: ManagementRouteCollection {
         guard !rows.isEmpty, rows.count <= maximumRows else {
             throw UsherError.invalidBody("'Array must have between 1 and \(maximumRows) items'.")
         }
-        var results: [JSONValue] = []
+        // Rows that do not parse are reported as they are; the others are created together.
+        var parsed: [(index: Int, request: InvitationRequest)] = []
+        var results: [JSONObject] = rows.indices.map { ["index": .int(Int64($0))] }
         for (index, row) in rows.enumerated() {
-            var result: JSONObject = ["index": .int(Int64(index))]
             do {
                 guard case .object(let body) = row else {
                     throw UsherError.invalidBody("'Expected type object but found type \(row.typeName)'.")
                 }
-                let issued = try await invitations.create(try InvitationRequest(body: body))
-                result["outcome"] = .string(issued.created ? "created" : "resend")
-                result["invitation"] = .object(issued.invitation.managementJSON(now: invitations.now, invitationURL: issued.invitationURL))
+                parsed.append((index, try InvitationRequest(body: body)))
             } catch let error as UsherError {
-                result["outcome"] = .string(error.errorCode ?? "error")
-                result["error"] = .object(APIErrorMiddleware.managementBody(error))
+                results[index]["outcome"] = .string(error.errorCode ?? "error")
+                results[index]["error"] = .object(APIErrorMiddleware.managementBody(error))
             }
-            results.append(.object(result))
         }
-        return HTTPOutput.jsonValue(.array(results))
+        let outcomes = await invitations.create(parsed.map(\.request))
+        for ((index, _), outcome) in zip(parsed, outcomes) {
+            switch outcome {
+            case .success(let issued):
+                results[index]["outcome"] = .string(issued.created ? "created" : "resend")
+                results[index]["invitation"] = .object(issued.invitation.managementJSON(now: invitations.now, invitationURL: issued.invitationURL))
+            case .failure(let error):
+                results[index]["outcome"] = .string(error.errorCode ?? "error")
+                results[index]["error"] = .object(APIErrorMiddleware.managementBody(error))
+            }
+        }
+        return HTTPOutput.jsonValue(.array(results.map(JSONValue.object)))
     }
 
     /// `GET /api/v2/invitations`: newest first, narrowed by `status`, `delivery`, `email` (a prefix),
