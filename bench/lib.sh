@@ -3,7 +3,7 @@
 #   reference_venv          the script's Python reference in $here/.venv from $here/requirements.txt (PyPI), kept
 #                           until requirements.txt changes; sets `venv`
 #   pids+=(PID)             processes stopped on exit (TERM, then KILL after 10 s)
-#   free_port, wait_http URL LOG, to_ms WRK_LATENCY, settle HEALTH_URL
+#   free_port, wait_http URL LOG, to_ms WRK_LATENCY, settle HEALTH_URL, release_usher (sets usher_bin)
 
 reference_venv() {
   venv="$here/.venv"
@@ -44,4 +44,15 @@ settle() { # settle URL: wait (up to 60 s) until the server answers quickly (< 5
     [ "$fast" -ge 5 ] && return 0
     sleep 0.2
   done
+}
+
+release_usher() { # release_usher: sets usher_bin to $USHER_BIN, or builds Usher (release) in $root and uses that
+  if [ -n "${USHER_BIN:-}" ]; then
+    usher_bin="$USHER_BIN"
+  else
+    echo "==> swift build -c release --product usher"
+    (cd "$root" && swift build -c release --product usher >/dev/null)
+    usher_bin="$root/.build/release/usher"
+  fi
+  [ -x "$usher_bin" ] || { echo "no usher binary at $usher_bin" >&2; exit 1; }
 }

@@ -30,17 +30,11 @@ DURATION=${DURATION:-10s}
 for tool in wrk curl python3 /usr/sbin/smtp-sink; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh bench; apt-get install -y postfix)" >&2; exit 1; }
 done
-if [ -n "${USHER_BIN:-}" ]; then
-  usher_bin="$USHER_BIN"
-else
-  echo "==> swift build -c release --product usher"
-  swift build -c release --product usher >/dev/null
-  usher_bin="$root/.build/release/usher"
-fi
 
 work=$(mktemp -d /tmp/usher-bench-invitations.XXXXXX)
 chmod 755 "$work"
 . "$root/bench/lib.sh"
+release_usher
 
 sink_port=$(free_port)
 sink_user=()

@@ -44,17 +44,10 @@ for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh bench)" >&2; exit 1; }
 done
 
-if [ -n "${USHER_BIN:-}" ]; then
-  usher_bin="$USHER_BIN"
-else
-  echo "==> swift build -c release --product usher"
-  swift build -c release --product usher >/dev/null
-  usher_bin="$root/.build/release/usher"
-fi
-[ -x "$usher_bin" ] || { echo "no usher binary at $usher_bin" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/usher-bench-reset.XXXXXX)
 . "$root/bench/lib.sh"
+release_usher
 reference_venv
 
 results="$work/results"
