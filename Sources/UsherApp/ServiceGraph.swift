@@ -72,7 +72,8 @@ enum ServiceGraph {
             signups: SignupService(store: store, users: users, verification: emailVerification, clock: clock),
             invitations: InvitationService(
                 store: store, users: users, links: links, roles: roles, clock: clock, defaultLifetime: configuration.invitationLifetimeSeconds), roles: roles,
-            logs: LogService(store: store), tenant: TenantService(store: store, name: configuration.tenantName), login: login,
+            logs: LogService(store: store), tenant: TenantService(store: store, name: configuration.tenantName),
+            promptTexts: PromptTextService(store: store), login: login,
             actionRunner: actionRunner, actions: actions,
             signupLimiter: RateLimiter(burst: configuration.signupBurst, refill: Double(configuration.signupRefillMilliseconds) / 1000, clock: clock))
     }

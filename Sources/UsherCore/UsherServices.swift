@@ -22,6 +22,8 @@ public struct UsherServices: Sendable {
     public var roles: RoleService
     public var logs: LogService
     public var tenant: TenantService
+    /// The hosted pages' texts and their languages.
+    public var promptTexts: PromptTextService
     public var login: LoginService
     /// Runs post-login Actions (the JavaScriptCore worker pool in `usher serve`).
     public var actionRunner: any PostLoginActionRunner
@@ -34,8 +36,8 @@ public struct UsherServices: Sendable {
         store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner,
         publicURL: String, mail: MailService, emailTemplates: EmailTemplateService, tickets: TicketService,
         passwordResets: PasswordResetService, emailVerification: EmailVerificationService, signups: SignupService,
-        invitations: InvitationService, roles: RoleService, logs: LogService, tenant: TenantService, login: LoginService,
-        actionRunner: any PostLoginActionRunner, actions: ActionService, signupLimiter: RateLimiter
+        invitations: InvitationService, roles: RoleService, logs: LogService, tenant: TenantService, promptTexts: PromptTextService,
+        login: LoginService, actionRunner: any PostLoginActionRunner, actions: ActionService, signupLimiter: RateLimiter
     ) {
         self.store = store
         self.users = users
@@ -53,6 +55,7 @@ public struct UsherServices: Sendable {
         self.roles = roles
         self.logs = logs
         self.tenant = tenant
+        self.promptTexts = promptTexts
         self.login = login
         self.actionRunner = actionRunner
         self.actions = actions

@@ -203,7 +203,7 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
         case .forgedForm(let fields):
             return try await forgedForm(fields, request: request)
         case .unusableResetLink(let problem, let token):
-            return try await pages.render(problemPage(problem, token: token), request: request)
+            return try await pages.render(try await problemPage(problem, token: token, request: request), request: request)
         case .unusableVerificationLink(let problem):
             let page =
                 switch problem {
@@ -217,26 +217,16 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
         case .resetRefused(let failure, let token, let fields):
             return try await resetRefused(failure, token: token, fields: fields, request: request)
         case .resendWithoutEmail:
-            return try await pages.render(
-                pages.messagePage(
-                    .badRequest, title: "This link is not valid",
-                    paragraphs: [
-                        "Enter your email address and we will send you a new link."
-                    ], resend: ["ask_email": true], errors: ["Enter your email address."]), request: request)
+            return try await pages.render(try await askEmailPage(request, error: "no-email"), request: request)
         case .resendRefused(let error) where error.kind == .rateLimited:
+            let texts = try await pages.resetTexts(request)
+            let screen = texts.screen("reset-password", "reset-password-request")
             return try await pages.render(
                 pages.messagePage(
-                    .tooManyRequests, title: "Too many requests",
-                    paragraphs: [
-                        "You have asked for too many emails. Wait a few minutes and try again."
-                    ]), request: request)
+                    .tooManyRequests, title: screen["eventTitleTooMany"] ?? "", paragraphs: [screen["descriptionTooMany"] ?? ""], texts: texts),
+                request: request)
         case .resendRefused(let error) where error.kind == .invalidInput:
-            return try await pages.render(
-                pages.messagePage(
-                    .badRequest, title: "This link is not valid",
-                    paragraphs: [
-                        "Enter your email address and we will send you a new link."
-                    ], resend: ["ask_email": true], errors: ["That does not look like an email address."]), request: request)
+            return try await pages.render(try await askEmailPage(request, error: "invalid-email"), request: request)
         case .resendRefused(let error):
             throw error
         case .authorizeRefused(let title, let message):
@@ -310,59 +300,48 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
             if path == "/lo/reset", HostedPagesController.wantsJSON(request) {
                 return HTTPOutput.json(["name": "ForbiddenError", "message": "Invalid CSRF token", "statusCode": 403], status: .forbidden)
             }
+            let texts = try await pages.resetTexts(request)
+            let screen = texts.screen("reset-password", "reset-password-error")
             return try await pages.render(
-                pages.messagePage(
-                    .forbidden, title: "Please try again",
-                    paragraphs: [
-                        "This form has expired or was not sent from this page. Open the link from your email again and resubmit."
-                    ]), request: request)
+                pages.messagePage(.forbidden, title: screen["eventTitleTryAgain"] ?? "", paragraphs: [screen["descriptionTryAgain"] ?? ""], texts: texts),
+                request: request)
         }
     }
 
-    /// The page for a reset link that cannot be used, with "send me a new link".
-    func problemPage(_ problem: TicketProblem, token: String?) -> HostedPagesController.Page {
+    /// "Enter your email address" after a resend without a usable one; `error` is the request screen's key saying why.
+    func askEmailPage(_ request: Request, error: String) async throws -> HostedPagesController.Page {
+        let texts = try await pages.resetTexts(request)
+        let screen = texts.screen("reset-password", "reset-password-request")
+        return pages.messagePage(
+            .badRequest, title: screen["eventTitleAskEmail"] ?? "", paragraphs: [screen["descriptionAskEmail"] ?? ""], resend: ["ask_email": true],
+            errors: [screen[error] ?? ""], texts: texts, screen: "reset-password-request")
+    }
+
+    /// The page for a reset link that cannot be used, with "send me a new link", in its owner's language when the
+    /// link still names one.
+    func problemPage(_ problem: TicketProblem, token: String?, request: Request) async throws -> HostedPagesController.Page {
+        var owner: User?
+        if problem != .invalid, let token { owner = try await pages.services.passwordResets.ticketOwner(token: token)?.1 }
+        let texts = try await pages.resetTexts(request, user: owner)
+        let screen = texts.screen("reset-password", "reset-password-error")
         let resendForTicket: JSONObject? = token.map { ["ticket": .string($0)] }
-        switch problem {
-        case .invalid:
-            return pages.messagePage(
-                .notFound, title: "This link is not valid",
-                paragraphs: [
-                    "The link may be incomplete, or it was copied wrongly. Enter your email address and we will send you a new one."
-                ], resend: ["ask_email": true])
-        case .expired:
-            return pages.messagePage(
-                .gone, title: "This link has expired",
-                paragraphs: [
-                    "Links are valid for a limited time. We can send you a new one."
-                ], resend: resendForTicket)
-        case .used:
-            return pages.messagePage(
-                .gone, title: "This link has already been used",
-                paragraphs: [
-                    "Each link works once. If you still need to set your password, we can send you a new link."
-                ], resend: resendForTicket)
-        case .superseded:
-            return pages.messagePage(
-                .gone, title: "This link has been replaced by a newer one",
-                paragraphs: [
-                    "Only the most recent link we sent works. Use the newest email, or ask for a new link."
-                ], resend: resendForTicket)
-        case .revoked:
+        let (status, name, resend): (HTTPResponse.Status, String, JSONObject?) =
+            switch problem {
+            case .invalid: (.notFound, "Invalid", ["ask_email": true])
+            case .expired: (.gone, "Expired", resendForTicket)
+            case .used: (.gone, "Used", resendForTicket)
+            case .superseded: (.gone, "Superseded", resendForTicket)
             // No "send me a new link": whoever invited the person withdrew it, and only they can invite again.
-            return pages.messagePage(
-                .gone, title: "This invitation has been withdrawn",
-                paragraphs: [
-                    "The invitation this link belonged to is no longer valid. If you think this is a mistake, contact the person who invited you."
-                ])
-        }
+            case .revoked: (.gone, "Revoked", nil)
+            }
+        return pages.messagePage(
+            status, title: screen["eventTitle" + name] ?? "", paragraphs: [screen["description" + name] ?? ""], resend: resend, texts: texts)
     }
 
     /// The reset form after a refused password, shown again with what was wrong (or JSON for the page's script).
     func resetRefused(_ failure: PasswordResetFailure, token: String, fields: [String: String], request: Request) async throws -> Response {
         let json = HostedPagesController.wantsJSON(request)
         let status = HTTPResponse.Status.badRequest
-        var name = "BadRequestError"
-        var messages: [String]
         switch failure {
         case .ticket(let problem):
             if json {
@@ -372,14 +351,7 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
                     ["name": "InvalidTicketError", "message": .string(text), "code": .string(problem.rawValue)],
                     status: problem == .invalid ? .notFound : .gone)
             }
-            return try await pages.render(problemPage(problem, token: token), request: request)
-        case .passwordMissing:
-            messages = ["Enter a new password."]
-        case .passwordMismatch:
-            messages = ["Passwords don't match"]
-        case .policy(let error):
-            name = error.name
-            messages = [error.message] + error.failedRules.map(\.rule.summary)
+            return try await pages.render(try await problemPage(problem, token: token, request: request), request: request)
         case .resultURLNotAllowed(let url):
             if json {
                 return HTTPOutput.json(
@@ -392,13 +364,31 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
                         "The application this link returns you to (\(url)) is not on the list of addresses it is allowed to use, so your password was not changed.",
                         "Please contact the application's support; the link keeps working once they fix its settings.",
                     ]), request: request)
+        case .passwordMissing, .passwordMismatch, .policy:
+            break
         }
-        if json { return HTTPOutput.json(["name": .string(name), "message": .string(messages.joined(separator: " "))], status: status) }
+        /// What was wrong, in the words of the reset screen's `texts` (the policy's own English where a language has none).
+        func messages(_ texts: [String: String]) -> [String] {
+            switch failure {
+            case .passwordMissing: [texts["no-password"] ?? ""]
+            case .passwordMismatch: [texts["password-mismatch"] ?? ""]
+            case .policy(let error): [texts["error-\(error.kind)"] ?? error.message] + error.failedRules.map { $0.rule.summary(templates: texts) }
+            case .ticket, .resultURLNotAllowed: []
+            }
+        }
+        if json {
+            // The page script's (and Auth0's widget's) answer stays in English: it shows its own texts.
+            let name = if case .policy(let error) = failure { error.name } else { "BadRequestError" }
+            let english = messages(BuiltInPromptTexts.texts(prompt: "reset-password", screen: "reset-password", language: "en"))
+            return HTTPOutput.json(["name": .string(name), "message": .string(english.joined(separator: " "))], status: status)
+        }
         guard case .success(let state) = try await pages.services.passwordResets.open(token: token) else {
-            return try await pages.render(problemPage(.invalid, token: token), request: request)
+            return try await pages.render(try await problemPage(.invalid, token: token, request: request), request: request)
         }
+        let screen = try await pages.resetTexts(request, user: state.user, client: state.client).screen("reset-password", "reset-password")
         var query: [String: String] = [:]
         if let type = fields["type"] { query["type"] = type }
-        return try await pages.render(try await pages.resetForm(state, query: query, token: token, errors: messages, status: status), request: request)
+        return try await pages.render(
+            try await pages.resetForm(state, query: query, token: token, errors: messages(screen), status: status, request: request), request: request)
     }
 }

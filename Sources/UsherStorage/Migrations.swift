@@ -28,6 +28,7 @@ public enum Migrator {
         Migration(version: 10, name: "invitations", apply: Schema.v10),
         Migration(version: 11, name: "roles and their holders", apply: Schema.v11),
         Migration(version: 12, name: "invitation reminders and lapse logging", apply: Schema.v12),
+        Migration(version: 13, name: "per-language email templates and hosted-page texts", apply: Schema.v13),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -494,5 +495,16 @@ enum Schema {
         // sorted out of every matching row.
         try await db.create(index: "invitations_status_created_id").on("invitations").column("status").column("created_at").column("id").run()
         try await db.create(index: "invitations_created_id").on("invitations").column("created_at").column("id").run()
+    }
+
+    static func v13(_ db: any SQLDatabase) async throws {
+        // language → {subject, body, from}, JSON; null for a template with one language.
+        try await db.alter(table: "email_templates").column("translations", type: .text).run()
+        try await db.create(table: "prompt_custom_texts")
+            .column("prompt", type: .text, .notNull)
+            .column("language", type: .text, .notNull)
+            .column("body", type: .text, .notNull)
+            .primaryKey("prompt", "language")
+            .run()
     }
 }

@@ -1,16 +1,19 @@
 import Foundation
 import SQLKit
 import UsherCore
+import UsherJSON
 
 /// Email templates (`EmailTemplateStore`) on SQLite and PostgreSQL, one code path.
 extension SQLUsherStore {
-    static let templateColumns = ["name", "body", "sender", "subject", "syntax", "result_url", "url_lifetime", "include_email", "enabled", "updated_at"]
+    static let templateColumns = [
+        "name", "body", "sender", "subject", "syntax", "result_url", "url_lifetime", "include_email", "enabled", "updated_at", "translations",
+    ]
 
     static func templateValues(_ t: EmailTemplate) -> [any SQLExpression] {
         [
             SQLBind(t.template), SQLBind(t.body), SQLBind(t.from), SQLBind(t.subject), SQLBind(t.syntax), SQLBind(t.resultURL),
             SQLBind(t.urlLifetimeInSeconds.map(Int64.init)), SQLBind(t.includeEmailInRedirect), SQLBind(t.enabled),
-            SQLBind(Timestamp.milliseconds(t.updatedAt)),
+            SQLBind(Timestamp.milliseconds(t.updatedAt)), SQLBind(t.translationsJSON.map(Self.encode)),
         ]
     }
 
@@ -23,7 +26,8 @@ extension SQLUsherStore {
                     syntax: try row.decode(column: "syntax", as: String.self), resultURL: try row.decode(column: "result_url", as: String?.self),
                     urlLifetimeInSeconds: try row.decode(column: "url_lifetime", as: Int64?.self).map { Int($0) },
                     includeEmailInRedirect: try row.decode(column: "include_email", as: Bool.self), enabled: try row.decode(column: "enabled", as: Bool.self),
-                    updatedAt: Timestamp.date(milliseconds: try row.decode(column: "updated_at", as: Int64.self)))
+                    updatedAt: Timestamp.date(milliseconds: try row.decode(column: "updated_at", as: Int64.self)),
+                    translations: EmailTemplate.translations(from: try row.decode(column: "translations", as: String?.self).map(Self.decodeObject)))
             }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import UsherCore
+import UsherJSON
 
 /// `UsherStore` in memory, with the same uniqueness rules as the SQL schema.
 public final class InMemoryUsherStore: UsherStore {
@@ -30,6 +31,8 @@ public final class InMemoryUsherStore: UsherStore {
         var roles: [String: Role] = [:]
         /// user id → role ids
         var userRoles: [String: Set<String>] = [:]
+        /// prompt → language → screens
+        var promptTexts: [String: [String: JSONObject]] = [:]
 
         /// `invitation` with its latest email's delivery state, as the SQL stores join it.
         func withDelivery(_ invitation: Invitation) -> Invitation {
@@ -488,6 +491,12 @@ public final class InMemoryUsherStore: UsherStore {
             guard s.templates[template.template] != nil else { throw UsherError(.notFound, "Template not found.") }
             s.templates[template.template] = template
         }
+    }
+
+    // MARK: hosted-page texts
+    public func promptCustomTexts(prompt: String) async throws -> [String: JSONObject] { state.withLock { $0.promptTexts[prompt] ?? [:] } }
+    public func savePromptCustomText(prompt: String, language: String, body: JSONObject) async throws {
+        state.withLock { $0.promptTexts[prompt, default: [:]][language] = body.isEmpty ? nil : body }
     }
 
     // MARK: tickets

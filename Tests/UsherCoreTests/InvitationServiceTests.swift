@@ -223,7 +223,8 @@ import UsherTesting
         let outboxID = try #require(reminded.outboxID)
         let message = try #require(try await f.store.outboxMessage(id: outboxID))
         #expect(message.purpose == "user_invitation_reminder" && message.to == "grace@example.com")
-        #expect(message.subject.hasPrefix("Reminder: you're invited to"))
+        // The invitation's locale is French: so is its reminder.
+        #expect(message.subject.hasPrefix("Rappel : vous êtes invité à rejoindre"))
         #expect(try await f.accept(issued) == .failure(.ticket(.superseded)), "the reminder's link replaces the first one")
         #expect(try await f.logTypes().contains("invitation_reminded"))
 

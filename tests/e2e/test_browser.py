@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, free_port
-from reset_support import (CHANGE_PASSWORD_TEXT, CONNECTION, INVITE_TITLE, RESET_TITLE, html_part, links,
+from reset_support import (APP_NAME, CHANGE_PASSWORD_TEXT, CONNECTION, INVITE_TITLE, RESET_TITLE, html_part, links,
                            needs_smtp, smtp, start_tenant, strong_password, wait_for_mail)
 
 pytestmark = needs_smtp
@@ -292,3 +292,49 @@ def test_mismatched_passwords_show_an_error_and_keep_the_link(browser, tenant, l
     query = wait_for_landing(browser, landing)
     assert query["success"] == ["true"]
     assert tenant.sdk.users.get(user.user_id).email_verified is True
+
+
+FRENCH_INVITE_TITLE = "Bienvenue — choisissez un mot de passe pour activer votre compte"
+
+
+def management(tenant, method, path, **kwargs):
+    """A Management API call with the tenant's token (`/api/v2/invitations` is Usher's: no SDK method wraps it)."""
+    r = tenant.usher.session().request(method, f"{tenant.base}/api/v2/{path}", timeout=30,
+                                       headers={"Authorization": f"Bearer {tenant.token}"}, **kwargs)
+    assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text[:500]}"
+    return r.json() if r.content else None
+
+
+def test_a_french_invitation_object_is_accepted_in_french_in_the_browser(browser, tenant, landing):
+    """An invitation object for a French speaker: the template's French translation arrives at the SMTP server, the
+    page is French (`lang`, heading, labels, button), the password is set in Chromium and the invitation is accepted.
+    An invitee whose language has no translation gets the template as the tenant wrote it."""
+    base = management(tenant, "GET", "email-templates/reset_email")
+    management(tenant, "PATCH", "email-templates/reset_email", json={"translations": {"fr": {
+        "subject": "Invitation à {{ application.name }}",
+        "body": '<p>Bonjour,</p><p><a href="{{ url }}type=invite">Accepter l\'invitation</a></p>'}}})
+    french, german = f"lea-{uuid.uuid4().hex[:8]}@example.com", f"jonas-{uuid.uuid4().hex[:8]}@example.com"
+    invitation = management(tenant, "POST", "invitations", json={
+        "invitee": {"email": french}, "client_id": tenant.client_id, "user_metadata": {"lang": "fr"}, "result_url": landing})
+    management(tenant, "POST", "invitations", json={"invitee": {"email": german}, "user_metadata": {"lang": "de"}})
+
+    message = wait_for_mail(tenant.maildir, french)
+    assert message["Subject"] == f"Invitation à {APP_NAME}", message["Subject"]
+    [link] = [l for l in links(html_part(message)) if "/lo/reset" in l]
+    assert wait_for_mail(tenant.maildir, german)["Subject"] != message["Subject"]
+    assert base["subject"] and "Invitation à" not in base["subject"]
+
+    browser.get(link)
+    wait_for_heading(browser, FRENCH_INVITE_TITLE)
+    assert browser.find_element("css selector", "html").get_attribute("lang") == "fr"
+    screenshot(browser, "invite-page-fr")
+    password = strong_password()
+    type_into(browser, "Nouveau mot de passe", password)
+    type_into(browser, "Confirmez le nouveau mot de passe", password)
+    assert click_submit(browser) == "Définir le mot de passe"
+
+    query = wait_for_landing(browser, landing)
+    assert query["success"] == ["true"] and query["email"] == [french]
+    accepted = management(tenant, "GET", f"invitations/{invitation['id']}")
+    assert accepted["status"] == "accepted" and accepted["accepted_at"] and accepted["locale"] is None
+    assert tenant.sdk.users.get(invitation["user_id"]).email_verified is True

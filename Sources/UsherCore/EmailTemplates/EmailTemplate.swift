@@ -28,11 +28,37 @@ public struct EmailTemplate: Sendable, Equatable {
     public var includeEmailInRedirect: Bool
     public var enabled: Bool
     public var updatedAt: Date
+    /// Usher's per-language variants (`translations` in the API: language → `{subject, body, from}`, each Liquid).
+    /// A person whose language (`LocaleChoice`) has none gets the template itself, in the tenant's default language.
+    public var translations: [String: Translation]
+
+    /// One language's subject, body and sender; a nil field is the template's own.
+    public struct Translation: Sendable, Equatable {
+        public var subject: String?
+        public var body: String?
+        public var from: String?
+
+        public init(subject: String? = nil, body: String? = nil, from: String? = nil) {
+            self.subject = subject
+            self.body = body
+            self.from = from
+        }
+
+        var json: JSONObject {
+            var object: JSONObject = [:]
+            object["subject"] = subject.map(JSONValue.string) ?? .null
+            object["body"] = body.map(JSONValue.string) ?? .null
+            object["from"] = from.map(JSONValue.string) ?? .null
+            return object
+        }
+    }
 
     public init(
         template: String, body: String?, from: String?, subject: String?, syntax: String = "liquid", resultURL: String? = nil,
-        urlLifetimeInSeconds: Int? = nil, includeEmailInRedirect: Bool = true, enabled: Bool = true, updatedAt: Date
+        urlLifetimeInSeconds: Int? = nil, includeEmailInRedirect: Bool = true, enabled: Bool = true, updatedAt: Date,
+        translations: [String: Translation] = [:]
     ) {
+        self.translations = translations
         self.template = template
         self.body = body
         self.from = from
@@ -61,7 +87,37 @@ public struct EmailTemplate: Sendable, Equatable {
         object["urlLifetimeInSeconds"] = urlLifetimeInSeconds.map { .int(Int64($0)) } ?? .null
         object["includeEmailInRedirect"] = .bool(includeEmailInRedirect)
         object["enabled"] = .bool(enabled)
+        // Only when there are some: a template with one language keeps exactly Auth0's shape.
+        if !translations.isEmpty {
+            object["translations"] = .object(JSONObject(translations.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.object($0.value.json)) }))
+        }
         return object
+    }
+
+    /// The template in `language`: its translation's fields over its own; itself when it has no such translation.
+    public func localized(to language: String) -> EmailTemplate {
+        guard let translation = translations[language] else { return self }
+        var localized = self
+        localized.subject = translation.subject ?? subject
+        localized.body = translation.body ?? body
+        localized.from = translation.from ?? from
+        return localized
+    }
+
+    /// Serialised for storage: language → `{subject, body, from}`; nil when there are none.
+    public var translationsJSON: JSONObject? {
+        translations.isEmpty ? nil : JSONObject(translations.map { ($0.key, JSONValue.object($0.value.json)) })
+    }
+
+    /// Reads `translationsJSON` back.
+    public static func translations(from json: JSONObject?) -> [String: Translation] {
+        var translations: [String: Translation] = [:]
+        for (language, value) in json ?? [:] {
+            guard let fields = value.objectValue else { continue }
+            translations[language] = Translation(
+                subject: fields["subject"]?.stringValue, body: fields["body"]?.stringValue, from: fields["from"]?.stringValue)
+        }
+        return translations
     }
 }
 

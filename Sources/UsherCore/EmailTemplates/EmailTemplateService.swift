@@ -92,6 +92,7 @@ public struct EmailTemplateService: Sendable {
 
     static let fields: Set<String> = [
         "template", "body", "from", "subject", "syntax", "resultUrl", "urlLifetimeInSeconds", "includeEmailInRedirect", "enabled",
+        "translations",
     ]
     static let requiredOnCreate = ["template", "body", "from", "subject", "syntax", "enabled"]
 
@@ -202,10 +203,55 @@ public struct EmailTemplateService: Sendable {
             }
         }
         if let include = try reader.bool("includeEmailInRedirect").value { template.includeEmailInRedirect = include }
+        try applyTranslations(reader.body["translations"], to: &template)
         switch try reader.bool("enabled", nullable: true) {
         case .absent: break
         case .null: template.enabled = true
         case .value(let v): template.enabled = v
+        }
+    }
+
+    /// Most languages one template carries.
+    static let maxTranslations = 50
+
+    /// `translations`: each language named is replaced by the given `{subject, body, from}` (`null` removes it);
+    /// `translations: null` removes them all. Every field is checked as the template's own are.
+    private func applyTranslations(_ value: JSONValue?, to template: inout EmailTemplate) throws {
+        guard let value else { return }
+        guard value != .null else {
+            template.translations = [:]
+            return
+        }
+        guard case .object(let given) = value else { throw PayloadReader.typeError("translations", expected: "object", found: value) }
+        for (tag, fields) in given {
+            guard let language = LocaleChoice.normalized(tag) else {
+                throw UsherError.invalidBody("'Invalid language tag: \(tag.prefix(40))' on property translations.")
+            }
+            let property = "translations.\(language)"
+            if fields == .null {
+                template.translations[language] = nil
+                continue
+            }
+            guard case .object(let object) = fields else { throw PayloadReader.typeError(property, expected: "object", found: fields) }
+            if let unknown = object.keys.first(where: { !["subject", "body", "from"].contains($0) }) {
+                throw UsherError.invalidBody("'Additional properties not allowed: \(unknown.prefix(40))' on property \(property).")
+            }
+            func field(_ key: String, maxLength: Int) throws -> String? {
+                guard let raw = object[key], raw != .null else { return nil }
+                guard let text = raw.stringValue else { throw PayloadReader.typeError("\(property).\(key)", expected: "string", found: raw) }
+                guard text.count <= maxLength else {
+                    throw UsherError.invalidBody("'String is too long (max \(maxLength))' on property \(property).\(key).")
+                }
+                try Self.checkLiquid(text, property: "\(property).\(key)")
+                return text.isEmpty ? nil : text
+            }
+            let translation = EmailTemplate.Translation(
+                subject: try field("subject", maxLength: 1_000), body: try field("body", maxLength: 102_400), from: try field("from", maxLength: 1_000))
+            if let from = translation.from, !from.contains("{{"), !from.contains("{%") { try Self.checkFrom(from) }
+            template.translations[language] = translation
+        }
+        guard template.translations.count <= Self.maxTranslations else {
+            throw UsherError.invalidBody("'Too many translations (max \(Self.maxTranslations))' on property translations.")
         }
     }
 
@@ -246,14 +292,36 @@ public struct EmailTemplateService: Sendable {
             guard stored.enabled else { return nil }
             var template = stored
             let defaults = DefaultEmailTemplates.content(for: name)
-            // An enabled template without a body or subject falls back to the default's, as Auth0's do.
-            if template.body == nil { template.body = defaults?.html }
+            // An enabled template without a body or subject falls back to the default's, as Auth0's do (in every
+            // language Usher ships it in, where the administrator gave no translation).
+            if template.body == nil {
+                template.body = defaults?.html
+                template.translations = DefaultEmailTemplates.translations(for: name).merging(template.translations) { _, given in given }
+            }
             if template.subject == nil { template.subject = defaults?.subject }
             return (template, stored.body == nil ? defaults?.text : nil)
         }
         guard let defaults = DefaultEmailTemplates.content(for: name) else { return nil }
-        let template = EmailTemplate(template: name, body: defaults.html, from: nil, subject: defaults.subject, updatedAt: Date(timeIntervalSince1970: 0))
+        let template = EmailTemplate(
+            template: name, body: defaults.html, from: nil, subject: defaults.subject, updatedAt: Date(timeIntervalSince1970: 0),
+            translations: DefaultEmailTemplates.translations(for: name))
         return (template, defaults.text)
+    }
+
+    /// `template` in the language `choice` picks among its translations (the template itself is the tenant's
+    /// default language), with the built-in plain-text version in that language when the body is Usher's default.
+    public func localized(_ template: EmailTemplate, defaultText: String?, choice: LocaleChoice) -> (
+        template: EmailTemplate, defaultText: String?, language: String
+    ) {
+        let language = choice.pick(from: Array(template.translations.keys) + [choice.defaultLanguage])
+        let localized = template.localized(to: language)
+        var text = defaultText
+        if defaultText != nil, template.translations[language] != nil {
+            // The built-in text only goes with the built-in body; an administrator's translation gets one derived from its HTML.
+            let builtIn = DefaultEmailTemplates.content(for: template.template, language: language)
+            text = builtIn?.html == localized.body ? builtIn?.text : nil
+        }
+        return (localized, text, language)
     }
 
     /// Renders the template's subject, body (and text), from and resultUrl.

@@ -69,13 +69,17 @@ public struct InvitationRequest: Sendable, Equatable {
         let userMetadata = try input.object("user_metadata").value ?? [:]
         try UserValidation.validateMetadata(userMetadata, property: "user_metadata")
         let ttl = try input.integer("ttl_sec", range: 0...Int64(Invitation.maximumLifetime)).value ?? 0
+        let locale = try input.string("locale", minLength: 1, maxLength: 35).value
+        if let locale, LocaleChoice.normalized(locale) == nil {
+            throw UsherError.invalidBody("'Invalid language tag: \(locale.prefix(35))' on property locale.")
+        }
         self.init(
             email: email, name: try person.string("name", minLength: 1, maxLength: 300).value, inviterName: inviterName,
             clientID: try input.string("client_id", minLength: 1, maxLength: 64).value,
             connection: try input.string("connection", minLength: 1, maxLength: 128).value,
             connectionID: try input.string("connection_id", minLength: 1, maxLength: 64).value, appMetadata: metadata, userMetadata: userMetadata,
             roles: try input.stringArray("roles", maxCount: 50, maxLength: 64).value ?? [], ttlSeconds: Int(ttl),
-            sendEmail: try input.bool("send_invitation_email").value ?? true, locale: try input.string("locale", minLength: 1, maxLength: 35).value,
+            sendEmail: try input.bool("send_invitation_email").value ?? true, locale: locale,
             resultURL: try input.string("result_url", minLength: 1, maxLength: 2_048).value)
     }
 }
@@ -356,7 +360,7 @@ public struct InvitationService: Sendable {
                 let remaining = Int(invitation.expiresAt.timeIntervalSince(now).rounded(.up))
                 let email = LinkEmail(
                     kind: .passwordChange, user: user, template: "user_invitation_reminder", client: client,
-                    purpose: "user_invitation_reminder", lifetime: max(1, remaining), requestLanguage: invitation.locale,
+                    purpose: "user_invitation_reminder", lifetime: max(1, remaining), locale: invitation.locale,
                     resultURL: invitation.resultURL)
                 switch try await links.prepare(email, batch: &batch) {
                 case .failure(let refusal):
@@ -413,7 +417,7 @@ public struct InvitationService: Sendable {
             var batch = LinkEmailBatch()
             let email = LinkEmail(
                 kind: .passwordChange, user: user, template: "reset_email", client: client, purpose: "user_invitation",
-                lifetime: invitation.ttlSeconds, requestLanguage: invitation.locale, resultURL: invitation.resultURL)
+                lifetime: invitation.ttlSeconds, locale: invitation.locale, resultURL: invitation.resultURL)
             switch try await links.prepare(email, batch: &batch) {
             case .failure(let refusal):
                 throw UsherError(

@@ -257,7 +257,7 @@ public final class PasswordResetService: Sendable {
         let email = LinkEmail(
             kind: .passwordChange, user: user, template: "reset_email", client: client,
             purpose: invited ? "user_invitation" : "password_reset", lifetime: invitation?.ttlSeconds,
-            requestLanguage: invitation?.locale ?? request.language, resultURL: invitation?.resultURL)
+            requestLanguage: request.language, locale: invitation?.locale, resultURL: invitation?.resultURL)
         switch try await links.prepare(email, batch: &context.links) {
         case .failure(let refusal):
             return PreparedReset(log: makeLog(.failedChangePasswordRequest, refusal.description, request: request, user: user))
@@ -344,6 +344,14 @@ public final class PasswordResetService: Sendable {
             ResetPageState(
                 ticket: opened.ticket, user: opened.user, policy: PasswordPolicy(connectionOptions: connection?.options ?? [:]),
                 client: client))
+    }
+
+    /// The language `user`'s pages are in (`LocaleChoice`: their pending invitation's locale first); `user` is nil
+    /// when the page does not know whom it is for.
+    public func localeChoice(for user: User?, client: Client?, acceptLanguage: String?) async throws -> LocaleChoice {
+        let invitation = if let user, user.needsInvitation { try await store.openInvitation(userID: user.userID) } else { Invitation?.none }
+        return LocaleChoice(
+            invitationLocale: invitation?.locale, user: user, acceptLanguage: acceptLanguage, client: client, tenant: try await store.tenantSettings())
     }
 
     /// The user a link was issued for, whatever the link's state (for "send me a new link" on an expired page).

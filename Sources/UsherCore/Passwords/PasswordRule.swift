@@ -31,6 +31,13 @@ public struct PasswordRule: Sendable, Hashable {
         items.isEmpty ? message : message + " " + items.map(\.message).joined(separator: ", ")
     }
 
+    /// The summary in another language: each rule's template replaced by `templates["rule-" + id]` when there is
+    /// one (translations keep the `%d` / `%s` placeholders, so the arguments still fit).
+    public func summary(templates: [String: String]) -> String {
+        func message(_ rule: PasswordRule) -> String { Self.format(templates["rule-" + rule.id] ?? rule.template, rule.arguments) }
+        return items.isEmpty ? message(self) : message(self) + " " + items.map(message).joined(separator: ", ")
+    }
+
     /// `{"code", "message", "format"?, "items"?}` — the shape of password-sheriff's `explain()` entries.
     public var json: JSONValue { json(verified: nil, items: items.map { $0.json }) }
 

@@ -33,6 +33,14 @@ public struct TenantService: Sendable {
             }
         }
         if let email = body["support_email"]?.stringValue, !email.isEmpty { try MailService.validateAddress(email, field: "support_email") }
+        if let locales = body["enabled_locales"], locales != .null {
+            // The first is the default language of emails and pages (`LocaleChoice`).
+            guard let items = locales.arrayValue, items.count <= 100,
+                items.allSatisfy({ $0.stringValue.flatMap(LocaleChoice.normalized) != nil })
+            else {
+                throw UsherError.invalidBody("'enabled_locales must be an array of at most 100 language tags' on property enabled_locales.")
+            }
+        }
         var settings = try await store.tenantSettings()
         for (key, value) in body {
             if key == "change_password" {

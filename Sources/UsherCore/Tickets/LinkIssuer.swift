@@ -13,8 +13,10 @@ public struct LinkEmail: Sendable {
     public var purpose: String
     /// Ticket lifetime in seconds; nil means the template's URL lifetime.
     public var lifetime: Int?
-    /// The requester's `Accept-Language`, for templates that switch on it.
+    /// The requester's `Accept-Language`, for templates that switch on it and for choosing the email's language.
     public var requestLanguage: String?
+    /// The invitation's `locale`: chosen before anything else (`LocaleChoice`).
+    public var locale: String?
     /// `user.source_ip` in the template (the blocked-account email).
     public var sourceIP: String?
     /// Render without `app_metadata.needsInvitation`: the default templates word an email for an invited user as
@@ -26,9 +28,10 @@ public struct LinkEmail: Sendable {
 
     public init(
         kind: TicketKind, user: User, template: String, client: Client?, purpose: String, lifetime: Int? = nil,
-        requestLanguage: String? = nil, sourceIP: String? = nil, hidesInvitation: Bool = false, resultURL: String? = nil
+        requestLanguage: String? = nil, locale: String? = nil, sourceIP: String? = nil, hidesInvitation: Bool = false, resultURL: String? = nil
     ) {
         self.resultURL = resultURL
+        self.locale = locale
         self.kind = kind
         self.user = user
         self.template = template
@@ -118,8 +121,12 @@ public struct LinkIssuer: Sendable {
     public func prepare(_ email: LinkEmail, batch: inout LinkEmailBatch) async throws -> Result<PreparedLink, LinkEmailRefusal> {
         guard let address = email.user.email else { return .failure(.noEmailAddress) }
         if batch.templates[email.template] == nil { batch.templates[email.template] = .some(try await templates.sendable(name: email.template)) }
-        guard let (template, defaultText) = batch.templates[email.template] ?? nil else { return .failure(.templateDisabled(template: email.template)) }
+        guard let (stored, storedText) = batch.templates[email.template] ?? nil else { return .failure(.templateDisabled(template: email.template)) }
         if batch.tenant == nil { batch.tenant = try await store.tenantSettings() }
+        let choice = LocaleChoice(
+            invitationLocale: email.locale, user: email.user, acceptLanguage: email.requestLanguage, client: email.client,
+            tenant: batch.tenant ?? TenantSettings())
+        let (template, defaultText, _) = templates.localized(stored, defaultText: storedText, choice: choice)
         let token = Ticket.generateToken()
         let url = link(for: email.kind, token: token)
         var profile = email.user

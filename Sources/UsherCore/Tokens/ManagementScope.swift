@@ -16,5 +16,6 @@ public enum ManagementScope {
         "read:actions", "create:actions", "update:actions", "delete:actions",
         "read:logs", "read:user_blocks", "update:user_blocks", "delete:user_blocks",
         "read:tenant_settings", "update:tenant_settings", "read:branding", "update:branding", "delete:branding",
+        "read:prompts", "update:prompts",
     ]
 }

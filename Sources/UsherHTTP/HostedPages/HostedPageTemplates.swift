@@ -43,8 +43,8 @@ enum HostedPageTemplates {
         """
 
     static let layoutFoot = """
-        <footer>{% if tenant.support_email %}Need help? <a href="mailto:{{ tenant.support_email | escape }}">{{ tenant.support_email | escape }}</a>{% endif %}
-        {% if tenant.support_url %} <a href="{{ tenant.support_url | escape }}">Support</a>{% endif %}</footer>
+        <footer>{% if tenant.support_email %}{{ common.helpText | escape }} <a href="mailto:{{ tenant.support_email | escape }}">{{ tenant.support_email | escape }}</a>{% endif %}
+        {% if tenant.support_url %} <a href="{{ tenant.support_url | escape }}">{{ common.supportLinkText | escape }}</a>{% endif %}</footer>
         </main>
         </body>
         </html>
@@ -52,11 +52,12 @@ enum HostedPageTemplates {
 
     /// The reset / invitation form. Variables: Auth0's (`email`, `ticket`, `csrf_token`, `password_policy`,
     /// `password_complexity_options`, `tenant.*`, `lang`) and Usher's (`type`, `user`, `query`, `rules`,
-    /// `rules_json`, `errors`, `application`, `csp_nonce`, `titles`).
+    /// `rules_json`, `errors`, `application`, `csp_nonce`, `titles`, `intro`, `texts` — the `reset-password` screen's
+    /// texts in the page's language — `match_text`, `mismatch_text`).
     static let resetForm =
         layoutHead + """
             <h1 id="title" data-invite="{{ titles.invite | escape }}" data-reset="{{ titles.reset | escape }}">{% if type == 'invite' %}{{ titles.invite | escape }}{% else %}{{ titles.reset | escape }}{% endif %}</h1>
-            <p id="intro" class="hint" data-invite="Your account{% if email %} {{ email | escape }}{% endif %} is ready. Choose a password to activate it{% if application.name %} and continue to {{ application.name | escape }}{% endif %}." data-reset="Choose a new password for {{ email | escape }}.">{% if type == 'invite' %}Your account{% if email %} {{ email | escape }}{% endif %} is ready. Choose a password to activate it{% if application.name %} and continue to {{ application.name | escape }}{% endif %}.{% else %}Choose a new password for {{ email | escape }}.{% endif %}</p>
+            <p id="intro" class="hint" data-invite="{{ intro.invite | escape }}" data-reset="{{ intro.reset | escape }}">{% if type == 'invite' %}{{ intro.invite | escape }}{% else %}{{ intro.reset | escape }}{% endif %}</p>
             <div role="alert" id="errors" aria-live="assertive">{% for error in errors %}<p>{{ error | escape }}</p>{% endfor %}</div>
             <form id="reset-form" method="post" action="/lo/reset" novalidate>
             <input type="hidden" name="_csrf" value="{{ csrf_token | escape }}">
@@ -64,15 +65,15 @@ enum HostedPageTemplates {
             <input type="hidden" name="email" value="{{ email | escape }}">
             <input type="hidden" name="type" value="{{ type | escape }}">
             <input type="text" name="username" value="{{ email | escape }}" autocomplete="username" hidden>
-            <label for="newPassword">New password</label>
+            <label for="newPassword">{{ texts.passwordPlaceholder | escape }}</label>
             <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required aria-describedby="password-rules">
-            <ul id="password-rules" aria-label="Password requirements">
+            <ul id="password-rules" aria-label="{{ texts.passwordSecurityText | escape }}">
             {% for rule in rules %}<li data-rule="{{ rule.key | escape }}" class="unmet">{{ rule.text | escape }}</li>
             {% endfor %}</ul>
-            <label for="confirmNewPassword">Confirm new password</label>
+            <label for="confirmNewPassword">{{ texts.reEnterpasswordPlaceholder | escape }}</label>
             <input id="confirmNewPassword" name="confirmNewPassword" type="password" autocomplete="new-password" required>
-            <div id="match" class="match" aria-live="polite"></div>
-            <button type="submit" id="submit" data-invite="Set password" data-reset="Reset password">{% if type == 'invite' %}Set password{% else %}Reset password{% endif %}</button>
+            <div id="match" class="match" aria-live="polite" data-match="{{ match_text | escape }}" data-mismatch="{{ mismatch_text | escape }}"></div>
+            <button type="submit" id="submit" data-invite="{{ texts.inviteButtonText | escape }}" data-reset="{{ texts.buttonText | escape }}">{% if type == 'invite' %}{{ texts.inviteButtonText | escape }}{% else %}{{ texts.buttonText | escape }}{% endif %}</button>
             </form>
             <script nonce="{{ csp_nonce | escape }}">
             (function () {
@@ -119,7 +120,7 @@ enum HostedPageTemplates {
                 });
                 var match = document.getElementById("match");
                 if (!confirm.value) { match.textContent = ""; }
-                else { match.textContent = confirm.value === password.value ? "Passwords match" : "Passwords don't match"; }
+                else { match.textContent = confirm.value === password.value ? match.dataset.match : match.dataset.mismatch; }
               }
               password.addEventListener("input", update);
               confirm.addEventListener("input", update);
@@ -129,7 +130,7 @@ enum HostedPageTemplates {
             """ + layoutFoot
 
     /// A page with a title, a message and optionally the "send me a new link" form.
-    /// Variables: `page_title`, `message`, `resend` (`{ticket, ask_email}`), `link` (`{href, text}`), `csrf_token`.
+    /// Variables: `page_title`, `message`, `resend` (`{ticket, ask_email, email_label, button}`), `link` (`{href, text}`), `csrf_token`.
     static let message =
         layoutHead + """
             <h1 id="title">{{ page_title | escape }}</h1>
@@ -139,9 +140,9 @@ enum HostedPageTemplates {
             <form id="resend-form" method="post" action="/lo/reset/resend">
             <input type="hidden" name="_csrf" value="{{ csrf_token | escape }}">
             {% if resend.ticket %}<input type="hidden" name="ticket" value="{{ resend.ticket | escape }}">{% endif %}
-            {% if resend.ask_email %}<label for="email">Email address</label>
+            {% if resend.ask_email %}<label for="email">{{ resend.email_label | escape }}</label>
             <input id="email" name="email" type="email" autocomplete="email" required>{% endif %}
-            <button type="submit" id="resend">Send me a new link</button>
+            <button type="submit" id="resend">{{ resend.button | escape }}</button>
             </form>
             {% endif %}
             {% if confirm %}

@@ -22,8 +22,6 @@ public struct HostedPagesController: Sendable {
     }
 
     static let csrfCookie = "usher_csrf"
-    public static let inviteTitle = "Welcome — choose a password to activate your account"
-    public static let resetTitle = "Reset your password"
 
     public func register(on router: Router<UsherRequestContext>) {
         let pages = router.group()
@@ -68,6 +66,15 @@ public struct HostedPagesController: Sendable {
         var globals: JSONObject
         /// Only Usher's own templates get a strict CSP; an administrator's page may load its own scripts.
         var strictCSP = true
+        /// The texts of the page's language (its `lang` and footer); nil for pages Usher shows in English only.
+        var texts: PromptTextService.Texts? = nil
+    }
+
+    /// The reset-password prompt's texts for the person a link belongs to (`user` nil: someone the page does not
+    /// know), in the language their invitation, profile, browser, application or tenant asks for.
+    func resetTexts(_ request: Request, user: User? = nil, client: Client? = nil) async throws -> PromptTextService.Texts {
+        let choice = try await services.passwordResets.localeChoice(for: user, client: client, acceptLanguage: request.headers[.acceptLanguage])
+        return try await services.promptTexts.texts(prompt: "reset-password", choice: choice)
     }
 
     func render(_ page: Page, request: Request) async throws -> Response {
@@ -78,7 +85,9 @@ public struct HostedPagesController: Sendable {
         var tenantObject: JSONObject = ["name": .string(services.tenant.name)]
         for (key, value) in tenant.object where ["friendly_name", "picture_url", "support_email", "support_url"].contains(key) { tenantObject[key] = value }
         globals["tenant"] = .object(tenantObject)
-        if globals["lang"] == nil { globals["lang"] = "en" }
+        globals["lang"] = .string(page.texts?.language ?? "en")
+        let common = page.texts?.screen("common", "common") ?? BuiltInPromptTexts.texts(prompt: "common", screen: "common", language: "en")
+        globals["common"] = .object(Self.object(common))
         let csrf = self.csrf(for: request)
         globals["csrf_token"] = .string(csrf.token)
         let html: String
@@ -98,17 +107,29 @@ public struct HostedPagesController: Sendable {
         return response
     }
 
+    /// A page with a title and paragraphs. `resend` adds "send me a new link", labelled from the `screen` of `texts`
+    /// (`emailPlaceholder`, `buttonText`: the request and error screens both have them).
     func messagePage(
         _ status: HTTPResponse.Status, title: String, paragraphs: [String], resend: JSONObject? = nil, link: (String, String)? = nil,
-        confirm: JSONObject? = nil, errors: [String] = []
+        confirm: JSONObject? = nil, errors: [String] = [], texts: PromptTextService.Texts? = nil, screen: String = "reset-password-error"
     ) -> Page {
         var globals: JSONObject = [
             "page_title": .string(title), "paragraphs": .array(paragraphs.map(JSONValue.string)),
             "errors": .array(errors.map(JSONValue.string)),
         ]
-        if let resend { globals["resend"] = .object(resend) }
+        if var resend {
+            let labels = texts?.screen("reset-password", screen) ?? BuiltInPromptTexts.texts(prompt: "reset-password", screen: screen, language: "en")
+            resend["email_label"] = .string(labels["emailPlaceholder"] ?? "")
+            resend["button"] = .string(labels["buttonText"] ?? "")
+            globals["resend"] = .object(resend)
+        }
         if let confirm { globals["confirm"] = .object(confirm) }
         if let (href, text) = link { globals["link"] = ["href": .string(href), "text": .string(text)] }
-        return Page(status: status, template: HostedPageTemplates.parsedMessage, globals: globals)
+        return Page(status: status, template: HostedPageTemplates.parsedMessage, globals: globals, texts: texts)
+    }
+
+    /// A screen's texts as a Liquid object.
+    static func object(_ texts: [String: String]) -> JSONObject {
+        JSONObject(texts.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })
     }
 }

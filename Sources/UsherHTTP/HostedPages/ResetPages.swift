@@ -16,12 +16,12 @@ extension HostedPagesController {
         routes.post("lo/reset") { request, context in try await pages.submitReset(request, context) }
         routes.post("lo/reset/resend") { request, context in try await pages.resend(request, context) }
         routes.get("lo/reset/request") { request, _ in
-            try await pages.render(
+            let texts = try await pages.resetTexts(request)
+            let screen = texts.screen("reset-password", "reset-password-request")
+            return try await pages.render(
                 pages.messagePage(
-                    .ok, title: "Forgot your password?",
-                    paragraphs: [
-                        "Enter your email address and we will send you a link to choose a new password."
-                    ], resend: ["ask_email": true]), request: request)
+                    .ok, title: screen["title"] ?? "", paragraphs: [screen["description"] ?? ""], resend: ["ask_email": true], texts: texts,
+                    screen: "reset-password-request"), request: request)
         }
         return routes
     }
@@ -35,15 +35,21 @@ extension HostedPagesController {
         case .failure(let problem):
             throw HostedPageError.unusableResetLink(problem, token: token)
         case .success(let state):
-            return try await render(try await resetForm(state, query: query, token: token, errors: []), request: request)
+            return try await render(try await resetForm(state, query: query, token: token, errors: [], request: request), request: request)
         }
     }
 
-    func resetForm(_ state: ResetPageState, query: [String: String], token: String, errors: [String], status: HTTPResponse.Status = .ok) async throws -> Page {
+    func resetForm(
+        _ state: ResetPageState, query: [String: String], token: String, errors: [String], status: HTTPResponse.Status = .ok, request: Request
+    ) async throws -> Page {
         let user = state.user
         let requested = query["type"]
         let type = requested == "invite" || requested == "reset" ? requested! : (user.appMetadata["needsInvitation"]?.boolValue == true ? "invite" : "reset")
         let policy = state.policy
+        let texts = try await resetTexts(request, user: user, client: state.client)
+        let screen = texts.screen("reset-password", "reset-password")
+        let values = ["email": user.email ?? "", "clientName": state.client?.name ?? ""]
+        func text(_ key: String) -> JSONValue { .string(PromptTextService.fill(screen[key] ?? "", values)) }
         var publicUser = user.managementJSON
         publicUser["identities"] = nil
         var rulesJSON = ""
@@ -51,8 +57,12 @@ extension HostedPagesController {
         // Inside <script>: no way to close the element from data.
         rulesJSON = rulesJSON.replacingOccurrences(of: "<", with: "\\u003c")
         var globals: JSONObject = [
-            "page_title": .string(type == "invite" ? Self.inviteTitle : Self.resetTitle),
-            "titles": ["invite": .string(Self.inviteTitle), "reset": .string(Self.resetTitle)],
+            "page_title": text(type == "invite" ? "inviteTitle" : "title"),
+            "titles": ["invite": text("inviteTitle"), "reset": text("title")],
+            "intro": ["invite": text(state.client == nil ? "inviteDescription" : "inviteDescriptionWithClient"), "reset": text("description")],
+            "texts": .object(Self.object(screen)),
+            "match_text": text("passwordsMatch"),
+            "mismatch_text": text("password-mismatch"),
             "type": .string(type),
             "email": .string(user.email ?? ""),
             "ticket": .string(token),
@@ -64,7 +74,9 @@ extension HostedPagesController {
             "user": .object(publicUser),
             "query": .object(JSONObject(query.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
             "rules": .array(
-                policy.rules.map { rule in .object(["key": .string(Self.ruleKey(rule.id)), "id": .string(rule.id), "text": .string(rule.summary)]) }),
+                policy.rules.map { rule in
+                    .object(["key": .string(Self.ruleKey(rule.id)), "id": .string(rule.id), "text": .string(rule.summary(templates: screen))])
+                }),
             "rules_json": .string(rulesJSON),
             "errors": .array(errors.map(JSONValue.string)),
         ]
@@ -73,14 +85,16 @@ extension HostedPagesController {
         }
         if let custom = try await services.tenant.settings().customResetPage {
             do {
-                return Page(status: status, template: try LiquidTemplate.parse(custom, name: "change_password.html"), globals: globals, strictCSP: false)
+                return Page(
+                    status: status, template: try LiquidTemplate.parse(custom, name: "change_password.html"), globals: globals, strictCSP: false,
+                    texts: texts)
             } catch {
                 // Saving refuses templates that do not parse, so this is a template stored before that check; fall back loudly.
                 globals["errors"] = .array(
                     (errors + ["(The custom password page failed to parse: \(error.description); showing the default page.)"]).map(JSONValue.string))
             }
         }
-        return Page(status: status, template: HostedPageTemplates.parsedResetForm, globals: globals)
+        return Page(status: status, template: HostedPageTemplates.parsedResetForm, globals: globals, texts: texts)
     }
 
     /// Stable keys the page script and tests use for the rules.
@@ -116,13 +130,14 @@ extension HostedPagesController {
             if let url = done.redirectURL {
                 return Response(status: .found, headers: [.location: url])
             }
-            let link = done.loginURL.map { ($0, "Continue to \(done.clientName ?? "the application")") }
+            let texts = try await resetTexts(request, user: done.user)
+            let screen = texts.screen("reset-password", "reset-password-success")
+            let button =
+                done.clientName.map { PromptTextService.fill(screen["buttonText"] ?? "", ["clientName": $0]) } ?? screen["buttonTextWithoutClient"] ?? ""
             return try await render(
                 messagePage(
-                    .ok, title: "Your password has been set",
-                    paragraphs: [
-                        "Your password has been changed successfully. You can now sign in with it."
-                    ], link: link), request: request)
+                    .ok, title: screen["eventTitle"] ?? "", paragraphs: [screen["description"] ?? ""], link: done.loginURL.map { ($0, button) }, texts: texts),
+                request: request)
         case .failure(let failure):
             throw HostedPageError.resetRefused(failure, token: token, fields: fields)
         }
@@ -135,10 +150,12 @@ extension HostedPagesController {
         var email: String?
         var connection = fields["connection"] ?? Connection.defaultDatabaseName
         var clientID: String?
+        var owner: User?
         if let token = fields["ticket"], let (ticket, user) = try await services.passwordResets.ticketOwner(token: token) {
             email = user.email
             connection = user.connection
             clientID = ticket.clientID
+            owner = user
         } else if let given = fields["email"], !given.isEmpty {
             email = given
         }
@@ -150,11 +167,9 @@ extension HostedPagesController {
         } catch let error as UsherError {
             throw HostedPageError.resendRefused(error)
         }
-        return try await render(
-            messagePage(
-                .ok, title: "Check your email",
-                paragraphs: [
-                    "If an account exists for that address, we've sent a new link. It can take a minute to arrive; check your spam folder too."
-                ]), request: request)
+        // Only a ticket's owner decides the language: an address typed in must not reveal whose it is.
+        let texts = try await resetTexts(request, user: owner)
+        let screen = texts.screen("reset-password", "reset-password-email")
+        return try await render(messagePage(.ok, title: screen["title"] ?? "", paragraphs: [screen["description"] ?? ""], texts: texts), request: request)
     }
 }

@@ -14,7 +14,8 @@ public struct ManagementAPIController: Sendable {
             ConnectionsRoutes(services: services), EmailProviderRoutes(services: services), EmailOutboxRoutes(services: services),
             EmailTemplatesRoutes(services: services), TicketsRoutes(services: services), InvitationsRoutes(services: services), RolesRoutes(services: services),
             LogsRoutes(services: services),
-            TenantSettingsRoutes(services: services), BrandingRoutes(services: services), ActionsRoutes(services: services),
+            TenantSettingsRoutes(services: services), BrandingRoutes(services: services), PromptsRoutes(services: services),
+            ActionsRoutes(services: services),
         ]
         return collections.flatMap(\.routes)
     }
