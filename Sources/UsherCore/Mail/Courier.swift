@@ -28,8 +28,8 @@ public struct CourierSettings: Sendable, Equatable {
     public var leaseDuration: TimeInterval = 30
     /// Longest an accepted message waits to be marked sent. Zero, the default, writes each mark as soon as the
     /// writer is free, with every other acceptance since its last write (group commit): the window in which a
-    /// crash re-sends a delivered message is one write long. While a backlog is being claimed, the marks ride
-    /// along with the claims (one commit for both).
+    /// crash re-sends a delivered message is one write long. The marks are written before, and apart from, the
+    /// next claim.
     public var recordDelay: Duration = .zero
 
     public init() {}
@@ -43,8 +43,8 @@ public struct CourierSettings: Sendable, Equatable {
 ///
 /// The courier is a pipeline: `concurrency` delivery slots take claimed messages from a local line, and one
 /// writer records outcomes and claims more. It claims the next batch while half of the current one still waits,
-/// so the slots keep sending during its writes, and each claim also marks sent every message accepted since the
-/// previous write, in one transaction (SQLite's commit, which waits for the disk, is the courier's bottleneck).
+/// so the slots keep sending during its writes. Deliveries are marked sent as soon as the writer is free, before
+/// the next claim and in their own commit, so a crash re-sends only what was accepted during one short write.
 /// Failures are recorded by the slots, one by one (they are rare and each has its own retry time).
 public final class Courier: Sendable {
     public let workerID: String
@@ -122,9 +122,9 @@ public final class Courier: Sendable {
         return await claimed
     }
 
-    /// The writer: claims when the line runs low, carrying the sent marks along; writes the marks alone when no
-    /// claim is coming (nothing due, shutting down) or they have waited `recordDelay`. Ends once the pipeline is
-    /// stopped, drained and recorded.
+    /// The writer: claims when the line runs low, writing the sent marks first in their own commit; writes the
+    /// marks alone when no claim is coming (nothing due, shutting down) or they have waited `recordDelay`. Ends once
+    /// the pipeline is stopped, drained and recorded.
     private func write(_ pipeline: Pipeline, continuous: Bool) async -> Int {
         let most = max(1, settings.batchSize)
         var limit = continuous ? min(pipeline.slots, most) : most
@@ -156,8 +156,20 @@ public final class Courier: Sendable {
                 await pipeline.waitForSignal(timeout: deadlines.min().map { $0 - instant })
                 continue
             }
-            let ids = pipeline.takeSent()
+            var ids = pipeline.takeSent()
             let now = clock.now
+            if claiming, !ids.isEmpty {
+                // Deliveries are recorded on their own, as soon as the writer is free: riding along with the claim
+                // would add the claim's write (the courier's longest) to the window in which a crash re-sends them.
+                do {
+                    let (marked, _) = try await store.markOutboxSentAndClaim(
+                        sent: ids, sentAt: now, worker: workerID, now: now, leaseUntil: leaseEnd(claimedAt: now), limit: 0)
+                    warnUnmarked(ids, marked: marked)
+                    ids = []
+                } catch {
+                    // Left for the combined write below, which reports a database that keeps failing.
+                }
+            }
             do {
                 if claiming, leasesChecked.map({ instant - $0 >= settings.pollInterval }) ?? true {
                     // Cheap (an indexed read), but once per poll interval is plenty while a backlog is being claimed.
@@ -167,11 +179,7 @@ public final class Courier: Sendable {
                 }
                 let (marked, batch) = try await store.markOutboxSentAndClaim(
                     sent: ids, sentAt: now, worker: workerID, now: now, leaseUntil: leaseEnd(claimedAt: now), limit: claiming ? limit : 0)
-                if marked.count < ids.count {
-                    for id in ids where !marked.contains(id) {
-                        logger.warning("Outbox message was re-claimed before it was marked sent (lease too short?)", metadata: ["outbox_id": "\(id)"])
-                    }
-                }
+                warnUnmarked(ids, marked: marked)
                 if claiming {
                     claimed += batch.count
                     if !batch.isEmpty && leasesWritten == nil { leasesWritten = instant }
@@ -200,6 +208,15 @@ public final class Courier: Sendable {
             }
         }
         return claimed
+    }
+
+    /// A sent message this worker could not mark was claimed by another meanwhile: it may be sent twice.
+    private func warnUnmarked(_ ids: [String], marked: some Collection<String>) {
+        guard marked.count < ids.count else { return }
+        let recorded = Set(marked)
+        for id in ids where !recorded.contains(id) {
+            logger.warning("Outbox message was re-claimed before it was marked sent (lease too short?)", metadata: ["outbox_id": "\(id)"])
+        }
     }
 
     /// Extends the lease of every message this worker holds; false when the write failed (retried a second later).
