@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import UsherCore
@@ -31,5 +32,23 @@ struct WorkQueueTests {
         #expect(queue.submit("e"))
         #expect(queue.take(10) == ["c", "e"])
         #expect(queue.count == 0)
+    }
+
+    /// A lingering consumer takes what arrived during the linger in one batch, and a full batch at once.
+    @Test func aLingerGathersArrivalsIntoOneBatch() async {
+        let queue = WorkQueue<Int>(capacity: 100)
+        let batches = Mutex<[[Int]]>([])
+        let consumer = Task {
+            await queue.run(batchSize: 4, linger: .milliseconds(300)) { batch in batches.withLock { $0.append(batch) } }
+        }
+        #expect(queue.submit(1))
+        try? await Task.sleep(for: .milliseconds(50))
+        #expect(queue.submit(2))
+        try? await Task.sleep(for: .milliseconds(500))
+        #expect(batches.withLock { $0 } == [[1, 2]], "two arrivals 50 ms apart make one batch")
+        for n in 3...6 { #expect(queue.submit(n)) }
+        queue.finish()
+        await consumer.value
+        #expect(batches.withLock { $0 } == [[1, 2], [3, 4, 5, 6]])
     }
 }

@@ -17,7 +17,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 port=18180; bare_port=18181
-USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 USHER_LOG_LEVEL=warning \
+USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 \
   "$usher_bin" serve --port $port --database "$work/usher.sqlite" > "$work/usher.log" 2>&1 &
 pids+=($!)
 "$bare_bin" $bare_port > "$work/bare.log" 2>&1 &

@@ -120,7 +120,7 @@ start_usher() { # start_usher COST: serves on a new port (sets base, usher_pid, 
   local cost=$1
   port=$(free_port)
   base="http://127.0.0.1:$port"
-  USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 USHER_LOG_LEVEL=warning \
+  USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 \
   USHER_MAIL_POLL_INTERVAL_MS=3600000 \
     "$usher_bin" serve --port "$port" --public-url "$base" --database "$work/usher-$cost.sqlite" --bcrypt-cost "$cost" \
     > "$work/usher-$cost.log" 2>&1 &

@@ -14,7 +14,8 @@
 #            log event); fastapi-users makes its reset JWT and its on_after_forgot_password stores an outbox row;
 #   unknown  nobody<i>@bench.example.com — no such user: both answer as for a known address and send nothing.
 # Usher runs with USHER_CHANGE_PASSWORD_BURST=1000000000 (the per IP+email rate limit out of the way) and a
-# courier poll interval of an hour, so the emails stay queued and neither side sends mail during the measurement.
+# courier poll interval of an hour, so the emails stay queued and neither side sends mail during the measurement;
+# everything else is Usher's default (log level info, one line per request; bcrypt cost 10, which only the seeding pays).
 # The peer is measured twice: as fastapi-users ships (its reset token carries a fingerprint of the password hash,
 # hashed with the library's recommended Argon2 — expensive, and only for known addresses), and with
 # PEER_FINGERPRINT=sha256 (the same flow without that Argon2 hash), to separate the library's cost from the stack's.
@@ -104,9 +105,9 @@ printf "%-22s %-8s %10s %10s %10s %10s %10s %8s\n" "server" "addresses" "answers
 # ---- Usher
 port=$(free_port)
 base="http://127.0.0.1:$port"
-USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 USHER_LOG_LEVEL=warning \
+USHER_BOOTSTRAP_CLIENT_ID=bench USHER_BOOTSTRAP_CLIENT_SECRET=bench-secret-0123456789 \
 USHER_CHANGE_PASSWORD_BURST=1000000000 USHER_MAIL_POLL_INTERVAL_MS=3600000 \
-  "$usher_bin" serve --port "$port" --public-url "$base" --database "$work/usher.sqlite" --bcrypt-cost 4 \
+  "$usher_bin" serve --port "$port" --public-url "$base" --database "$work/usher.sqlite" \
   > "$work/usher.log" 2>&1 &
 usher_pid=$!
 pids+=("$usher_pid")

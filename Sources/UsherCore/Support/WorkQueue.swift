@@ -59,10 +59,12 @@ public final class WorkQueue<Element: Sendable>: Sendable {
         }
     }
 
-    /// Processes batches until `finish()` is called, then drains what is left.
-    public func run(batchSize: Int = 64, _ process: ([Element]) async -> Void) async {
+    /// Processes batches until `finish()` is called, then drains what is left. With a `linger`, a batch that is
+    /// not full waits that long for more before it is taken: fewer, larger batches, each one commit.
+    public func run(batchSize: Int = 64, linger: Duration = .zero, _ process: ([Element]) async -> Void) async {
         for await _ in signal {
             while true {
+                if linger > .zero, count < batchSize { try? await Task.sleep(for: linger) }
                 let batch = take(batchSize)
                 if batch.isEmpty { break }
                 await process(batch)
