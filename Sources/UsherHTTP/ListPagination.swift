@@ -31,4 +31,28 @@ enum ListPagination {
             "total": .int(Int64(items.count)), key: .array(slice),
         ])
     }
+
+    /// The same shapes for a list the store pages itself. `fetch(offset, limit, counting)` reads one page, and its
+    /// total when `counting` (only `include_totals` asks: counting every match costs more than a page). A
+    /// checkpoint page reads one row more than asked, which says whether there is a next page without counting.
+    /// `checkpoints: false` for endpoints where Auth0 has no `from`/`take`.
+    static func respond(
+        key: String, query: QueryParameters, checkpoints: Bool = true,
+        fetch: (_ offset: Int, _ limit: Int, _ counting: Bool) async throws -> (items: [JSONValue], total: Int?)
+    ) async throws -> JSONValue {
+        if checkpoints, query.has("from") || query.has("take") {
+            let take = try query.integer("take", default: 50, range: 1...100)
+            let start = try query.integer("from", default: 0, range: 0...Int.max)
+            let page = try await fetch(start, take + 1, false).items
+            var body: JSONObject = [key: .array(Array(page.prefix(take)))]
+            if page.count > take { body["next"] = .string(String(QueryParameters.end(start: start, count: take))) }
+            return .object(body)
+        }
+        let perPage = try query.integer("per_page", default: 50, range: 1...100)
+        let start = QueryParameters.offset(page: try query.integer("page", default: 0, range: 0...Int.max), perPage: perPage)
+        guard try query.bool("include_totals", default: false) else { return .array(try await fetch(start, perPage, false).items) }
+        let (items, total) = try await fetch(start, perPage, true)
+        let count = total ?? items.count
+        return .object(["start": .int(Int64(min(start, count))), "limit": .int(Int64(perPage)), "total": .int(Int64(count)), key: .array(items)])
+    }
 }

@@ -154,9 +154,7 @@ extension SQLUsherStore {
             select = select.where(column("outbox_id"), .in, SQLGroupExpression([latest.query]))
         }
         if let prefix = filter.emailPrefix, !prefix.isEmpty {
-            let escaped = prefix.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_")
-            select = select.where(SQLQueryString("\(ident: "invitations").\(ident: "email") LIKE \(bind: escaped + "%") ESCAPE '\\'"))
+            select = select.where(Self.like(SQLQueryString("\(ident: "invitations").\(ident: "email")"), prefix, anywhere: false))
         }
         if let from = filter.createdFrom { select = select.where(column("created_at"), .greaterThanOrEqual, SQLBind(Timestamp.milliseconds(from))) }
         if let to = filter.createdTo { select = select.where(column("created_at"), .lessThan, SQLBind(Timestamp.milliseconds(to))) }

@@ -48,9 +48,7 @@ extension SQLUsherStore {
     public func listRoles(nameFilter: String?, offset: Int, limit: Int) async throws -> (roles: [Role], total: Int) {
         func narrowed(_ select: SQLSelectBuilder) -> SQLSelectBuilder {
             guard let nameFilter, !nameFilter.isEmpty else { return select }
-            let escaped = nameFilter.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_")
-            return select.where(SQLQueryString("LOWER(\(ident: "name")) LIKE \(bind: "%" + escaped + "%") ESCAPE '\\'"))
+            return select.where(Self.like(SQLQueryString("LOWER(\(ident: "name"))"), nameFilter, anywhere: true))
         }
         let total =
             try await narrowed(db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("roles"))

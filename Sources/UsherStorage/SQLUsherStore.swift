@@ -81,6 +81,16 @@ public struct SQLUsherStore: UsherStore {
         }
     }
 
+    // MARK: text search
+
+    /// `expression LIKE … ESCAPE '\'` matching the lower-cased `text` as written (its `%`, `_` and `\` are
+    /// characters, not patterns): at the start of the value, or `anywhere` in it. Same SQL on both databases.
+    static func like(_ expression: some SQLExpression, _ text: String, anywhere: Bool) -> SQLQueryString {
+        let escaped = text.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return SQLQueryString("\(expression) LIKE \(bind: (anywhere ? "%" : "") + escaped + "%") ESCAPE '\\'")
+    }
+
     // MARK: JSON columns
 
     static func encode(_ object: JSONObject) -> String { object.jsonString }

@@ -136,6 +136,21 @@ public struct Invitation: Sendable, Equatable {
     /// characters too). Knowing it opens nothing.
     public static func ticketID(tokenHash: String) -> String { String(tokenHash.prefix(32)) }
 
+    /// Points the invitation at `link`, from now on the only one of its links that works: its ticket, its email
+    /// and (unless `keepingExpiry`, as a reminder does) its expiry.
+    public mutating func follow(_ link: PreparedLink, keepingExpiry: Bool = false) {
+        ticketID = Self.ticketID(tokenHash: link.ticket.tokenHash)
+        outboxID = link.message?.id
+        if !keepingExpiry { expiresAt = link.ticket.expiresAt }
+    }
+
+    /// The invitation sent again with `link`: a new link and a new lifetime, so it may be reminded of, and lapse, again.
+    public mutating func resend(with link: PreparedLink) {
+        resendCount += 1
+        (remindedAt, expiryLoggedAt) = (nil, nil)
+        follow(link)
+    }
+
     /// What the invitation is now: a pending one past its expiry reads as expired.
     public func status(at now: Date) -> InvitationStatus {
         storedStatus == .pending && expiresAt <= now ? .expired : storedStatus

@@ -222,7 +222,8 @@ public struct InvitationService: Sendable {
             clientID: client?.clientID, inviterName: request.inviterName, appMetadata: request.appMetadata, userMetadata: request.userMetadata,
             roles: request.roles, ttlSeconds: ttl, sendInvitationEmail: request.sendEmail, locale: request.locale, resultURL: request.resultURL,
             createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(ttl)))
-        let link = try await issueLink(for: &invitation, user: user, client: client)
+        let link = try await nextLink(for: invitation, user: user, client: client)
+        invitation.follow(link)
         let entry = log(.invitationCreated, "Invitation created", invitation, user: user, client: client)
         return .new(NewInvitation(user: user, invitation: invitation, link: link, log: entry))
     }
@@ -277,12 +278,8 @@ public struct InvitationService: Sendable {
         guard invitation.storedStatus == .pending else { throw UsherError.invitationNotOpen(invitation.status(at: clock.now)) }
         var invitation = invitation
         let client: Client? = if let id = invitation.clientID { try await store.client(id: id) } else { nil }
-        let now = clock.now
-        invitation.expiresAt = now.addingTimeInterval(TimeInterval(invitation.ttlSeconds))
-        invitation.resendCount += 1
-        // A new link, a new lifetime: it may be reminded of, and lapse, again.
-        (invitation.remindedAt, invitation.expiryLoggedAt) = (nil, nil)
-        let link = try await issueLink(for: &invitation, user: user, client: client)
+        let link = try await nextLink(for: invitation, user: user, client: client)
+        invitation.resend(with: link)
         let entry = log(.invitationResent, "Invitation resent", invitation, user: user, client: client)
         let (saved, links) = (invitation, self.links)
         try await store.transaction { tx in
@@ -368,8 +365,7 @@ public struct InvitationService: Sendable {
                     try await tx.insertLogs([Self.log(.failedNotification, refusal.description, invitation, user: user, client: client, at: now)])
                 case .success(let link):
                     // The expiry stays the invitation's: a reminder does not extend it.
-                    invitation.ticketID = Invitation.ticketID(tokenHash: link.ticket.tokenHash)
-                    invitation.outboxID = link.message?.id
+                    invitation.follow(link, keepingExpiry: true)
                     try await links.write([link], in: tx)
                     try await tx.updateInvitation(invitation)
                     try await tx.insertLogs([Self.log(.invitationReminded, "Invitation reminder queued", invitation, user: user, client: client, at: now)])
@@ -410,8 +406,8 @@ public struct InvitationService: Sendable {
     // MARK: parts
 
     /// The invitation's next link: the `reset_email` carrying it, or only the ticket when no email is wanted.
-    /// Sets the invitation's `ticketID` and `outboxID`; writes nothing.
-    private func issueLink(for invitation: inout Invitation, user: User, client: Client?) async throws -> PreparedLink {
+    /// Writes nothing; the caller points the invitation at it (`follow`, `resend`).
+    private func nextLink(for invitation: Invitation, user: User, client: Client?) async throws -> PreparedLink {
         let link: PreparedLink
         if invitation.sendInvitationEmail {
             var batch = LinkEmailBatch()
@@ -430,9 +426,6 @@ public struct InvitationService: Sendable {
                 kind: .passwordChange, userID: user.userID, clientID: client?.clientID, resultURL: invitation.resultURL,
                 includeEmailInRedirect: false, markEmailVerified: true, lifetime: invitation.ttlSeconds, origin: "api")
         }
-        invitation.ticketID = Invitation.ticketID(tokenHash: link.ticket.tokenHash)
-        invitation.outboxID = link.message?.id
-        invitation.expiresAt = link.ticket.expiresAt
         return link
     }
 

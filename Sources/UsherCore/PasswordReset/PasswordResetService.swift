@@ -270,11 +270,7 @@ public final class PasswordResetService: Sendable {
                 user: user, client: client)
             entry.details = ["outbox_id": .string(link.message?.id ?? "")]
             if var open = invitation {
-                open.expiresAt = link.ticket.expiresAt
-                open.resendCount += 1
-                (open.remindedAt, open.expiryLoggedAt) = (nil, nil)
-                open.ticketID = Invitation.ticketID(tokenHash: link.ticket.tokenHash)
-                open.outboxID = link.message?.id
+                open.resend(with: link)
                 entry.details["invitation_id"] = .string(open.id)
                 invitation = open
             }

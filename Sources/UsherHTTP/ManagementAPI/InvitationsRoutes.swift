@@ -113,24 +113,15 @@ struct InvitationsRoutes: ManagementRouteCollection {
         filter.clientID = query["client_id"]
         filter.userID = query["user_id"]
 
-        if query.has("from") || query.has("take") {
-            let take = try query.integer("take", default: 50, range: 1...100)
-            let start = try query.integer("from", default: 0, range: 0...Int.max)
-            // One row more than asked says whether there is a next page, without counting them all.
-            let page = try await invitations.page(filter, offset: start, limit: take + 1)
-            var body: JSONObject = ["invitations": .array(page.prefix(take).map { .object($0.managementJSON(now: invitations.now)) })]
-            if page.count > take { body["next"] = .string(String(QueryParameters.end(start: start, count: take))) }
-            return HTTPOutput.json(body)
-        }
-        let perPage = try query.integer("per_page", default: 50, range: 1...100)
-        let page = try query.integer("page", default: 0, range: 0...Int.max)
-        let start = QueryParameters.offset(page: page, perPage: perPage)
-        guard try query.bool("include_totals", default: false) else {
-            let items = try await invitations.page(filter, offset: start, limit: perPage)
-            return HTTPOutput.jsonValue(.array(items.map { .object($0.managementJSON(now: invitations.now)) }))
-        }
-        let (items, total) = try await invitations.list(filter, offset: start, limit: perPage)
-        let array = JSONValue.array(items.map { .object($0.managementJSON(now: invitations.now)) })
-        return HTTPOutput.json(["start": .int(Int64(min(start, total))), "limit": .int(Int64(perPage)), "total": .int(Int64(total)), "invitations": array])
+        let (now, narrowed) = (invitations.now, filter)
+        return HTTPOutput.jsonValue(
+            try await ListPagination.respond(key: "invitations", query: query) { offset, limit, counting in
+                func json(_ items: [Invitation]) -> [JSONValue] { items.map { .object($0.managementJSON(now: now)) } }
+                if counting {
+                    let (items, total) = try await invitations.list(narrowed, offset: offset, limit: limit)
+                    return (json(items), total)
+                }
+                return (json(try await invitations.page(narrowed, offset: offset, limit: limit)), nil)
+            })
     }
 }

@@ -16,12 +16,11 @@ struct RolesRoutes: ManagementRouteCollection {
             },
             ManagementRoute(method: .get, path: "roles", scopes: ["read:roles"]) { request, _ in
                 let query = HTTPInput.queryParameters(request)
-                let perPage = try query.integer("per_page", default: 50, range: 1...100)
-                let start = QueryParameters.offset(page: try query.integer("page", default: 0, range: 0...Int.max), perPage: perPage)
-                let (page, total) = try await roles.list(nameFilter: query["name_filter"], offset: start, limit: perPage)
-                let items = JSONValue.array(page.map { .object($0.managementJSON) })
-                guard try query.bool("include_totals", default: false) else { return HTTPOutput.jsonValue(items) }
-                return HTTPOutput.json(["start": .int(Int64(min(start, total))), "limit": .int(Int64(perPage)), "total": .int(Int64(total)), "roles": items])
+                return HTTPOutput.jsonValue(
+                    try await ListPagination.respond(key: "roles", query: query, checkpoints: false) { offset, limit, _ in
+                        let (page, total) = try await roles.list(nameFilter: query["name_filter"], offset: offset, limit: limit)
+                        return (page.map { .object($0.managementJSON) }, total)
+                    })
             },
             ManagementRoute(method: .get, path: "roles/:id", scopes: ["read:roles"]) { _, context in
                 HTTPOutput.json(try await roles.role(id: try HTTPInput.pathParameter("id", context)).managementJSON)
@@ -35,23 +34,12 @@ struct RolesRoutes: ManagementRouteCollection {
                 return HTTPOutput.json([:])
             },
             ManagementRoute(method: .get, path: "roles/:id/users", scopes: ["read:users", "read:roles", "read:role_members"]) { request, context in
-                let query = HTTPInput.queryParameters(request)
                 let id = try HTTPInput.pathParameter("id", context)
-                if query.has("from") || query.has("take") {
-                    let take = try query.integer("take", default: 50, range: 1...100)
-                    let start = try query.integer("from", default: 0, range: 0...Int.max)
-                    let (users, total) = try await roles.users(roleID: id, offset: start, limit: take)
-                    var body: JSONObject = ["users": .array(users.map(JSONValue.object))]
-                    let end = QueryParameters.end(start: start, count: take)
-                    if end < total { body["next"] = .string(String(end)) }
-                    return HTTPOutput.json(body)
-                }
-                let perPage = try query.integer("per_page", default: 50, range: 1...100)
-                let start = QueryParameters.offset(page: try query.integer("page", default: 0, range: 0...Int.max), perPage: perPage)
-                let (users, total) = try await roles.users(roleID: id, offset: start, limit: perPage)
-                let items = JSONValue.array(users.map(JSONValue.object))
-                guard try query.bool("include_totals", default: false) else { return HTTPOutput.jsonValue(items) }
-                return HTTPOutput.json(["start": .int(Int64(min(start, total))), "limit": .int(Int64(perPage)), "total": .int(Int64(total)), "users": items])
+                return HTTPOutput.jsonValue(
+                    try await ListPagination.respond(key: "users", query: HTTPInput.queryParameters(request)) { offset, limit, _ in
+                        let (users, total) = try await roles.users(roleID: id, offset: offset, limit: limit)
+                        return (users.map(JSONValue.object), total)
+                    })
             },
             ManagementRoute(method: .post, path: "roles/:id/users", scopes: ["update:roles", "create:role_members"]) { request, context in
                 try await roles.addUsers(roleID: try HTTPInput.pathParameter("id", context), body: try await HTTPInput.jsonObject(request))
