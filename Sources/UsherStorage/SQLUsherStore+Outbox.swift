@@ -246,6 +246,12 @@ extension SQLUsherStore {
             .where("lease_owner", .equal, SQLBind(worker))
             .returning("id")
         guard redacting else { return try await write { !(try await query.all()).isEmpty } }
+        return try await updateRedacting(id: id, query)
+    }
+
+    /// Runs `query` (an UPDATE of message `id` returning its id) and, if it changed the row, redacts its bodies in
+    /// the same write.
+    private func updateRedacting(id: String, _ query: SQLReturningResultBuilder<SQLUpdateBuilder>) async throws -> Bool {
         let sql = query.query
         return try await withWriteTransaction { tx in
             let changed = Mutex(false)
@@ -322,6 +328,15 @@ extension SQLUsherStore {
         try await updateLeased(id: id, worker: worker, redacting: true) {
             $0.set("status", to: SQLBind(OutboxStatus.abandoned.rawValue)).set("last_error", to: SQLBind(String(error.prefix(2_000))))
         }
+    }
+
+    public func withdrawOutbox(id: String, reason: String) async throws -> Bool {
+        let query = db.update("outbox")
+            .set("status", to: SQLBind(OutboxStatus.abandoned.rawValue)).set("last_error", to: SQLBind(String(reason.prefix(2_000))))
+            .where("id", .equal, SQLBind(id))
+            .where("status", .in, SQLGroupExpression([OutboxStatus.queued, .failed].map { SQLBind($0.rawValue) }))
+            .returning("id")
+        return try await updateRedacting(id: id, query)
     }
 
     public func renewOutboxLeases(worker: String, until: Date) async throws -> Int {

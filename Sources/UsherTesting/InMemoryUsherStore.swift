@@ -399,6 +399,16 @@ public final class InMemoryUsherStore: UsherStore {
             $0.redactBodies()
         }
     }
+    public func withdrawOutbox(id: String, reason: String) async throws -> Bool {
+        state.withLock { s in
+            guard var message = s.outbox[id], [.queued, .failed].contains(message.status) else { return false }
+            message.status = .abandoned
+            message.lastError = String(reason.prefix(2_000))
+            message.redactBodies()
+            s.outbox[id] = message
+            return true
+        }
+    }
     public func renewOutboxLeases(worker: String, until: Date) async throws -> Int {
         state.withLock { s in
             var count = 0

@@ -98,6 +98,11 @@ import UsherTesting
         let issued = try await f.invite()
         let revoked = try await f.invitations.revoke(id: issued.invitation.id, deleteUser: false)
         #expect(revoked.status(at: f.clock.now) == .revoked && revoked.revokedAt == f.clock.now)
+        // Its email was still queued: it is withdrawn, not sent with a dead link.
+        let outboxID = try #require(issued.invitation.outboxID)
+        let email = try #require(try await f.store.outboxMessage(id: outboxID))
+        #expect(email.status == .abandoned && email.lastError == "Not sent: the invitation was revoked.")
+        #expect(revoked.delivery?.state == .abandoned)
         // Its own page (no "send me a new link"), and a reset request does not send it again either.
         #expect(try await f.accept(issued) == .failure(.ticket(.revoked)))
         let queued = try await f.base.outboxCount()

@@ -21,6 +21,13 @@ struct OutboxSealConformanceTests {
             messageIDDomain: "id.example.com", now: t0)
     }
 
+    /// Invitation emails 1…`count`, queued.
+    static func enqueued(_ count: Int, in store: any UsherStore) async throws -> [OutboxMessage] {
+        let messages = (1...count).map(invitation)
+        try await store.enqueueOutbox(messages)
+        return messages
+    }
+
     @Test(arguments: StoreKind.available)
     func theCourierGetsTheLiveBodyAndTheAPIOnlyTheRedactedCopy(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
@@ -37,10 +44,8 @@ struct OutboxSealConformanceTests {
     @Test(arguments: StoreKind.available)
     func aFinalOutcomeLeavesOnlyTheRedactedCopyAndRetryingItIsRefused(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            let sent = Self.invitation(1)
-            let abandoned = Self.invitation(2)
-            try await store.enqueueOutbox(sent)
-            try await store.enqueueOutbox(abandoned)
+            let messages = try await Self.enqueued(2, in: store)
+            let (sent, abandoned) = (messages[0], messages[1])
             _ = try await store.claimOutbox(worker: "w", now: Self.t0, leaseUntil: Self.t0.addingTimeInterval(30), limit: 2)
             #expect(try await store.markOutboxSent(id: sent.id, worker: "w", at: Self.t0))
             #expect(try await store.markOutboxAbandoned(id: abandoned.id, worker: "w", error: "550 5.1.1 user unknown"))
@@ -50,6 +55,24 @@ struct OutboxSealConformanceTests {
                 #expect(!kept.html.contains(Self.ticket) && kept.text?.contains(Self.ticket) == false)
             }
             await #expect(throws: UsherError.outboxBodyRedacted) { _ = try await store.retryOutbox(id: abandoned.id, now: Self.t0) }
+        }
+    }
+
+    /// A withdrawn message (its invitation was revoked) never goes out: only one no courier holds is withdrawn.
+    @Test(arguments: StoreKind.available)
+    func aWithdrawnMessageIsAbandonedRedactedAndNeverClaimed(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let messages = try await Self.enqueued(2, in: store)
+            let (waiting, sending) = (messages[0], messages[1])
+            #expect(try await store.withdrawOutbox(id: waiting.id, reason: "Not sent: the invitation was revoked."))
+            let claimed = try await store.claimOutbox(worker: "w", now: Self.t0, leaseUntil: Self.t0.addingTimeInterval(30), limit: 2)
+            #expect(claimed.map(\.id) == [sending.id])
+            #expect(try await !store.withdrawOutbox(id: sending.id, reason: "too late"), "a courier holds it")
+            #expect(try await !store.withdrawOutbox(id: waiting.id, reason: "again"))
+            let withdrawn = try #require(try await store.outboxMessage(id: waiting.id))
+            #expect(withdrawn.status == .abandoned && withdrawn.lastError == "Not sent: the invitation was revoked.")
+            #expect(withdrawn.bodyRedacted && !withdrawn.html.contains(Self.ticket))
+            #expect(try await store.outboxMessage(id: sending.id)?.status == .sending)
         }
     }
 

@@ -305,6 +305,8 @@ public struct InvitationService: Sendable {
         try await store.transaction { tx in
             try await tx.updateInvitation(saved)
             try await tx.voidTickets(userID: saved.userID, kind: .passwordChange, keeping: nil, now: now)
+            // An email still waiting would carry a dead link to someone no longer invited.
+            if let outboxID = saved.outboxID { _ = try await tx.withdrawOutbox(id: outboxID, reason: "Not sent: the invitation was revoked.") }
             if deleteUser { _ = try await tx.deleteUser(id: saved.userID) }
             try await tx.insertLogs([entry])
         }

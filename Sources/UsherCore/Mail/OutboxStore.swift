@@ -29,6 +29,10 @@ public protocol OutboxStore: Sendable {
     /// (the transport was unusable, the message was not at fault).
     func markOutboxFailed(id: String, worker: String, error: String, nextAttemptAt: Date, countAttempt: Bool) async throws -> Bool
     func markOutboxAbandoned(id: String, worker: String, error: String) async throws -> Bool
+    /// A message no courier holds (`queued` or `failed`) is abandoned with `reason` and its bodies redacted: what
+    /// it was about was undone (a revoked invitation), so it must not go out. Returns whether it was; one already
+    /// `sending`, sent or abandoned is left as it is.
+    func withdrawOutbox(id: String, reason: String) async throws -> Bool
     /// Extends to `until` the lease of every message `worker` holds (`sending` under its lease): a live worker's
     /// heartbeat, so leases can be short and a dead worker's messages wait only one lease. Returns how many.
     func renewOutboxLeases(worker: String, until: Date) async throws -> Int
