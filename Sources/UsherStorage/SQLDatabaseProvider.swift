@@ -12,15 +12,18 @@ public final class SQLDatabaseProvider: Sendable {
     public let location: DatabaseLocation
     /// Synchronous point reads for a SQLite file (see `SQLiteReader`); nil on PostgreSQL and in-memory SQLite.
     public let reader: SQLiteReader?
+    /// For a SQLite file, the connection accepted requests are committed on (see `SQLiteIntakeWriter`).
+    public let intakeWriter: SQLiteIntakeWriter?
     private let closePool: @Sendable () async throws -> Void
 
     private init(
-        database: any SQLDatabase, location: DatabaseLocation, reader: SQLiteReader? = nil,
+        database: any SQLDatabase, location: DatabaseLocation, reader: SQLiteReader? = nil, intakeWriter: SQLiteIntakeWriter? = nil,
         close: @escaping @Sendable () async throws -> Void
     ) {
         self.database = database
         self.location = location
         self.reader = reader
+        self.intakeWriter = intakeWriter
         self.closePool = close
     }
 
@@ -39,8 +42,10 @@ public final class SQLDatabaseProvider: Sendable {
             try await database.raw("PRAGMA journal_mode=WAL").run()
             // Opened after WAL is on: the reader's connections are read-only and could not switch it themselves.
             let reader = SQLiteReader(path: url.path)
-            return SQLDatabaseProvider(database: database, location: location, reader: reader) {
+            let intakeWriter = SQLiteIntakeWriter(path: url.path)
+            return SQLDatabaseProvider(database: database, location: location, reader: reader, intakeWriter: intakeWriter) {
                 reader?.close()
+                intakeWriter?.close()
                 try await handle.pool.shutdownAsync()
             }
         case .postgres(let url):

@@ -8,6 +8,10 @@ extension SQLUsherStore {
     public func insertIntake(_ requests: [IntakeRequest], worker: String?, leaseUntil: Date) async throws {
         guard !requests.isEmpty else { return }
         let leaseEnd = worker == nil ? 0 : Timestamp.milliseconds(leaseUntil)
+        if let intakeWriter, !inTransaction {
+            // Under the write gate: no other write of this process runs, so the direct commit never waits.
+            if try await exclusive({ try intakeWriter.insert(requests, worker: worker, leaseEnd: leaseEnd) }) { return }
+        }
         var insert = db.insert(into: "intake").columns("id", "kind", "payload", "received_at", "lease_owner", "lease_expires_at")
         for request in requests {
             insert = insert.values(

@@ -15,21 +15,25 @@ public struct SQLUsherStore: UsherStore {
     let writeGate: WriteGate?
     /// Synchronous point reads on a SQLite file (see `SQLiteReader`); nil on PostgreSQL.
     let reader: SQLiteReader?
+    /// Synchronous commits of accepted requests on a SQLite file (see `SQLiteIntakeWriter`); nil on PostgreSQL.
+    let intakeWriter: SQLiteIntakeWriter?
     /// Encrypts outbox bodies on their way in and opens them on their way out (the key is not in the database).
     let outboxSeal: OutboxBodySeal
 
-    /// A store on `database`; `reader`, for a SQLite file, serves the hottest lookups without the pool.
-    public init(database: any SQLDatabase, reader: SQLiteReader? = nil, outboxSeal: OutboxBodySeal) {
+    /// A store on `database`; `reader` and `intakeWriter`, for a SQLite file, serve the hottest lookups and the
+    /// accepted requests' commits without the pool.
+    public init(database: any SQLDatabase, reader: SQLiteReader? = nil, intakeWriter: SQLiteIntakeWriter? = nil, outboxSeal: OutboxBodySeal) {
         self.db = database
         self.inTransaction = false
         self.writeGate = database.dialect.name == "sqlite" ? WriteGate() : nil
         self.reader = database.dialect.name == "sqlite" ? reader : nil
+        self.intakeWriter = database.dialect.name == "sqlite" ? intakeWriter : nil
         self.outboxSeal = outboxSeal
     }
 
-    /// A store on the provider's database and, for SQLite, its synchronous reader.
+    /// A store on the provider's database and, for SQLite, its synchronous reader and intake writer.
     public init(provider: SQLDatabaseProvider, outboxSeal: OutboxBodySeal) {
-        self.init(database: provider.database, reader: provider.reader, outboxSeal: outboxSeal)
+        self.init(database: provider.database, reader: provider.reader, intakeWriter: provider.intakeWriter, outboxSeal: outboxSeal)
     }
 
     private init(session: any SQLDatabase, outboxSeal: OutboxBodySeal) {
@@ -37,6 +41,7 @@ public struct SQLUsherStore: UsherStore {
         self.inTransaction = true
         self.writeGate = nil
         self.reader = nil
+        self.intakeWriter = nil
         self.outboxSeal = outboxSeal
     }
 

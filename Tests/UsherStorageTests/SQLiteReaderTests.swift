@@ -6,25 +6,29 @@ import UsherCore
 
 @testable import UsherStorage
 
+/// A fresh migrated SQLite file, its provider and a store on it (with its synchronous reader and intake writer).
+func withSQLiteFile(_ body: (SQLDatabaseProvider, SQLUsherStore) async throws -> Void) async throws {
+    var logger = Logger(label: "sqlite-file-tests")
+    logger.logLevel = .warning
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("usher-file-\(UUID().uuidString).sqlite").path
+    let provider = try await SQLDatabaseProvider.open(.sqlite(path: path), logger: logger)
+    defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+    do {
+        try await Migrator.migrate(provider.database, logger: logger)
+        try await body(provider, SQLUsherStore(provider: provider, outboxSeal: .ephemeral()))
+        try await provider.close()
+    } catch {
+        try? await provider.close()
+        throw error
+    }
+}
+
 /// The synchronous SQLite reader: it must answer what the pool would, see every committed write at once, never
 /// see a transaction's uncommitted rows, and step aside (nil) rather than wait.
 @Suite("SQLite reader")
 struct SQLiteReaderTests {
-    /// A fresh migrated SQLite file, its provider and a store on it.
     func withSQLite(_ body: (SQLDatabaseProvider, SQLUsherStore) async throws -> Void) async throws {
-        var logger = Logger(label: "sqlite-reader-tests")
-        logger.logLevel = .warning
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("usher-reader-\(UUID().uuidString).sqlite").path
-        let provider = try await SQLDatabaseProvider.open(.sqlite(path: path), logger: logger)
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        do {
-            try await Migrator.migrate(provider.database, logger: logger)
-            try await body(provider, SQLUsherStore(provider: provider, outboxSeal: .ephemeral()))
-            try await provider.close()
-        } catch {
-            try? await provider.close()
-            throw error
-        }
+        try await withSQLiteFile(body)
     }
 
     @Test func answersWhatThePoolAnswers() async throws {
