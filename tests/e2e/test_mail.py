@@ -259,7 +259,8 @@ def _metric(usher, name):
 def test_kill_9_with_2000_accepted_password_changes_loses_none(smtp, tmp_path, backend):
     """Every change_password request answered "we've just sent you an email" is in the database before the
     answer: SIGKILL with the requests still queued (in the reset worker and in the outbox), restart, and every
-    one of them arrives at the SMTP server, with one Message-ID per recipient and under 1 % re-sent copies.
+    one of them arrives at the SMTP server, with one Message-ID per recipient and at most 16 re-sent copies (the
+    courier's bound on accepted but unmarked sends).
     What the killed instance held (its leased requests, its claimed mail) is taken over after one lease."""
     import concurrent.futures
     count = 2000
@@ -327,7 +328,8 @@ def test_kill_9_with_2000_accepted_password_changes_loses_none(smtp, tmp_path, b
         assert set(copies) == set(addresses)
         assert all(len(set(ids)) == 1 for ids in copies.values()), "a request produced two different emails"
         resent = sum(len(ids) - 1 for ids in copies.values())
-        assert resent < count * 0.01, f"{resent} re-sent copies"
+        # The courier holds at most 16 accepted-but-unmarked messages (`unrecordedLimit`): all a kill can re-send.
+        assert resent <= 16, f"{resent} re-sent copies"
         assert "Processing accepted requests left by a stopped worker" in restarted.log()
     finally:
         usher.stop()

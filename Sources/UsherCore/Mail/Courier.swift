@@ -31,6 +31,10 @@ public struct CourierSettings: Sendable, Equatable {
     /// crash re-sends a delivered message is one write long. The marks are written before, and apart from, the
     /// next claim.
     public var recordDelay: Duration = .zero
+    /// Most messages accepted by the transport and not yet marked sent in the database, at any moment: what a
+    /// crash (`kill -9`, power loss) can make the courier send twice. Slots wait for the writer's marks rather than
+    /// go past it; at least `concurrency`.
+    public var unrecordedLimit = 16
 
     public init() {}
 }
@@ -87,7 +91,7 @@ public final class Courier: Sendable {
     /// and recorded before this returns.
     public func run() async {
         logger.info("Courier started", metadata: ["worker": "\(workerID)", "transport": "\(transport.name)"])
-        let pipeline = Pipeline(slots: max(1, settings.concurrency))
+        let pipeline = makePipeline()
         await withTaskCancellationHandler {
             _ = await Task { await self.pump(pipeline, continuous: true) }.value
         } onCancel: {
@@ -100,7 +104,12 @@ public final class Courier: Sendable {
     /// Returns how many messages were attempted.
     @discardableResult
     public func runOnce() async -> Int {
-        await pump(Pipeline(slots: max(1, settings.concurrency)), continuous: false)
+        await pump(makePipeline(), continuous: false)
+    }
+
+    private func makePipeline() -> Pipeline {
+        let slots = max(1, settings.concurrency)
+        return Pipeline(slots: slots, unrecordedLimit: max(slots, settings.unrecordedLimit))
     }
 
     /// The lease a claim or a renewal made at `now` gets.
@@ -165,6 +174,7 @@ public final class Courier: Sendable {
                     let (marked, _) = try await store.markOutboxSentAndClaim(
                         sent: ids, sentAt: now, worker: workerID, now: now, leaseUntil: leaseEnd(claimedAt: now), limit: 0)
                     warnUnmarked(ids, marked: marked)
+                    pipeline.recorded(ids.count)
                     ids = []
                 } catch {
                     // Left for the combined write below, which reports a database that keeps failing.
@@ -180,6 +190,7 @@ public final class Courier: Sendable {
                 let (marked, batch) = try await store.markOutboxSentAndClaim(
                     sent: ids, sentAt: now, worker: workerID, now: now, leaseUntil: leaseEnd(claimedAt: now), limit: claiming ? limit : 0)
                 warnUnmarked(ids, marked: marked)
+                pipeline.recorded(ids.count)
                 if claiming {
                     claimed += batch.count
                     if !batch.isEmpty && leasesWritten == nil { leasesWritten = instant }
@@ -200,6 +211,7 @@ public final class Courier: Sendable {
                     if !ids.isEmpty {
                         logger.error("Sent outbox messages left unrecorded", metadata: ["count": "\(ids.count)", "first_outbox_id": "\(ids[0])"])
                     }
+                    pipeline.recorded(ids.count)
                 } else {
                     pipeline.returnSent(ids)
                     claimsPausedUntil = ContinuousClock.now + settings.pollInterval
@@ -321,8 +333,8 @@ public final class Courier: Sendable {
 }
 
 /// The courier's shared state: claimed messages waiting for a slot, messages accepted but not yet recorded, and
-/// the signal that wakes the writer. Slots wait in `next()` while nothing waits; after `stop()` they finish what
-/// is left and then get nil.
+/// the signal that wakes the writer. Slots wait in `next()` while nothing waits or while `unrecordedLimit`
+/// messages are being sent or wait to be recorded; after `stop()` they finish what is left and then get nil.
 final class Pipeline: Sendable {
     let slots: Int
 
@@ -330,16 +342,35 @@ final class Pipeline: Sendable {
         var waiting: [OutboxMessage] = []
         var sending = 0
         var sent: [String] = []
+        /// Accepted ids the writer took and has not yet written (or given back).
+        var recording = 0
+        var unrecordedLimit = 1
         /// When the oldest unrecorded accepted message was accepted.
         var sentSince: ContinuousClock.Instant?
         var stopping = false
         /// The writer wants to hear when fewer than this many messages wait.
         var lowWater = 0
-        var idleSlots: [CheckedContinuation<OutboxMessage?, Never>] = []
+        /// Slots waiting for a message, or for room under `unrecordedLimit`.
+        var parked: [CheckedContinuation<OutboxMessage?, Never>] = []
         var writer: CheckedContinuation<Void, Never>?
         var signalled = false
         /// Until when the last renewal extended the lease of every message held.
         var renewedUntil: Date?
+
+        /// Hands waiting messages to parked slots while fewer than `unrecordedLimit` are in flight or unrecorded;
+        /// once stopping with nothing waiting, releases the parked slots (nil). Resume the pairs outside the lock.
+        mutating func dispatch() -> [(CheckedContinuation<OutboxMessage?, Never>, OutboxMessage?)] {
+            var handed: [(CheckedContinuation<OutboxMessage?, Never>, OutboxMessage?)] = []
+            while !parked.isEmpty, !waiting.isEmpty, sending + sent.count + recording < unrecordedLimit {
+                sending += 1
+                handed.append((parked.removeFirst(), waiting.removeFirst()))
+            }
+            if stopping && waiting.isEmpty {
+                handed += parked.map { ($0, nil) }
+                parked = []
+            }
+            return handed
+        }
 
         /// Marks the writer signalled; returns its continuation if it is waiting (resume it outside the lock).
         mutating func signal() -> CheckedContinuation<Void, Never>? {
@@ -354,7 +385,14 @@ final class Pipeline: Sendable {
 
     private let state = Mutex(State())
 
-    init(slots: Int) { self.slots = slots }
+    init(slots: Int, unrecordedLimit: Int) {
+        self.slots = slots
+        state.withLock { $0.unrecordedLimit = max(1, unrecordedLimit) }
+    }
+
+    private static func resume(_ handed: [(CheckedContinuation<OutboxMessage?, Never>, OutboxMessage?)]) {
+        for (slot, message) in handed { slot.resume(returning: message) }
+    }
 
     /// A snapshot for the writer, which asks to be signalled when fewer than `lowWater` messages wait.
     func load(lowWater: Int) -> (waiting: Int, sending: Int, sentSince: ContinuousClock.Instant?, stopping: Bool) {
@@ -366,45 +404,39 @@ final class Pipeline: Sendable {
 
     func push(_ batch: [OutboxMessage]) {
         if batch.isEmpty { return }
-        let handed = state.withLock { s -> [(CheckedContinuation<OutboxMessage?, Never>, OutboxMessage)] in
-            var handed: [(CheckedContinuation<OutboxMessage?, Never>, OutboxMessage)] = []
-            for message in batch {
-                if s.idleSlots.isEmpty {
-                    s.waiting.append(message)
-                } else {
-                    s.sending += 1
-                    handed.append((s.idleSlots.removeFirst(), message))
-                }
-            }
-            return handed
-        }
-        for (slot, message) in handed { slot.resume(returning: message) }
+        Self.resume(
+            state.withLock { s in
+                s.waiting += batch
+                return s.dispatch()
+            })
     }
 
     /// The next message for a slot, waiting for one; nil once stopped and empty. Pair each with `delivered(_:)`.
     func next() async -> OutboxMessage? {
         await withCheckedContinuation { (continuation: CheckedContinuation<OutboxMessage?, Never>) in
-            let (message, writer, wait) = state.withLock { s -> (OutboxMessage?, CheckedContinuation<Void, Never>?, Bool) in
-                if !s.waiting.isEmpty {
-                    s.sending += 1
-                    let message = s.waiting.removeFirst()
-                    // Crossing the low-water mark: the writer claims more.
-                    return (message, s.waiting.count == s.lowWater - 1 ? s.signal() : nil, false)
-                }
-                if s.stopping { return (nil, nil, false) }
-                s.idleSlots.append(continuation)
-                return (nil, s.signal(), true)
+            let (handed, writer) = state.withLock { s -> ([(CheckedContinuation<OutboxMessage?, Never>, OutboxMessage?)], CheckedContinuation<Void, Never>?) in
+                let waitingBefore = s.waiting.count
+                s.parked.append(continuation)
+                let handed = s.dispatch()
+                // The writer hears when the line crosses its low-water mark (it claims more) and when a slot is left
+                // waiting (for messages, or for the marks that make room).
+                let crossed = waitingBefore >= s.lowWater && s.waiting.count < s.lowWater
+                return (handed, crossed || !s.parked.isEmpty ? s.signal() : nil)
             }
             writer?.resume()
-            if !wait { continuation.resume(returning: message) }
+            Self.resume(handed)
         }
     }
 
     /// A slot is done with a message; `sentID` when the transport accepted it.
     func delivered(_ sentID: String?) {
+        var handed: [(CheckedContinuation<OutboxMessage?, Never>, OutboxMessage?)] = []
         let writer = state.withLock { s -> CheckedContinuation<Void, Never>? in
             s.sending -= 1
-            guard let sentID else { return s.stopping ? s.signal() : nil }
+            guard let sentID else {
+                handed = s.dispatch()
+                return s.stopping ? s.signal() : nil
+            }
             s.sent.append(sentID)
             // The first unrecorded one starts the writer's `recordDelay` clock; when stopping, it records at once.
             if s.sentSince == nil {
@@ -414,12 +446,15 @@ final class Pipeline: Sendable {
             return s.stopping ? s.signal() : nil
         }
         writer?.resume()
+        Self.resume(handed)
     }
 
-    /// Every accepted id not yet taken.
+    /// Every accepted id not yet taken. They still count against `unrecordedLimit` until `recorded(_:)` or
+    /// `returnSent(_:)` says what became of them.
     func takeSent() -> [String] {
         state.withLock { s in
             defer {
+                s.recording += s.sent.count
                 s.sent = []
                 s.sentSince = nil
             }
@@ -427,10 +462,21 @@ final class Pipeline: Sendable {
         }
     }
 
+    /// `count` taken ids are written (or, shutting down, given up on): room for as many sends.
+    func recorded(_ count: Int) {
+        if count == 0 { return }
+        Self.resume(
+            state.withLock { s in
+                s.recording -= count
+                return s.dispatch()
+            })
+    }
+
     /// Gives ids back after a failed write, to be recorded by the next one.
     func returnSent(_ ids: [String]) {
         if ids.isEmpty { return }
         state.withLock { s in
+            s.recording -= ids.count
             s.sent.insert(contentsOf: ids, at: 0)
             if s.sentSince == nil { s.sentSince = .now }
         }
@@ -443,13 +489,11 @@ final class Pipeline: Sendable {
 
     /// No more claims: slots finish the waiting messages, then stop; the writer records and ends.
     func stop() {
-        let (slots, writer) = state.withLock { s -> ([CheckedContinuation<OutboxMessage?, Never>], CheckedContinuation<Void, Never>?) in
+        let (handed, writer) = state.withLock { s in
             s.stopping = true
-            defer { s.idleSlots = [] }
-            // Idle slots only exist while nothing waits.
-            return (s.idleSlots, s.signal())
+            return (s.dispatch(), s.signal())
         }
-        for slot in slots { slot.resume(returning: nil) }
+        Self.resume(handed)
         writer?.resume()
     }
 
