@@ -75,7 +75,8 @@ enum ServiceGraph {
             logs: LogService(store: store), tenant: TenantService(store: store, name: configuration.tenantName),
             promptTexts: PromptTextService(store: store), login: login,
             actionRunner: actionRunner, actions: actions,
-            signupLimiter: RateLimiter(burst: configuration.signupBurst, refill: Double(configuration.signupRefillMilliseconds) / 1000, clock: clock))
+            signupLimiter: RateLimiter(burst: configuration.signupBurst, refill: Double(configuration.signupRefillMilliseconds) / 1000, clock: clock),
+            admins: AdminService(store: store, hasher: hasher, clock: clock))
     }
 
     /// The pool `usher serve` runs: `<executablePath> actions-worker`, sized and limited by the configuration.

@@ -23,6 +23,9 @@ public struct UsherConfiguration: Sendable {
     public var bcryptCost = 10
     public var bootstrapClientID: String?
     public var bootstrapClientSecret: String?
+    /// The first dashboard administrator (`USHER_BOOTSTRAP_ADMIN_EMAIL`/`_PASSWORD`), created at start if absent.
+    public var bootstrapAdminEmail: String?
+    public var bootstrapAdminPassword: String?
     public var logLevel = "info"
     /// `smtp://user:pass@host:port?…` (see `SMTPConfiguration(url:)`); wins over the provider stored through the API.
     /// Holds a password: never log it.
@@ -117,7 +120,7 @@ public struct ConfigurationLoader: Sendable {
     /// Keys as written in the config file; the environment variable is `USHER_` + upper case; the flag is `--key-with-dashes`.
     public static let keys = [
         "host", "port", "public_url", "database_url", "tls_cert", "tls_key", "trusted_proxies", "bcrypt_cost",
-        "bootstrap_client_id", "bootstrap_client_secret", "log_level",
+        "bootstrap_client_id", "bootstrap_client_secret", "bootstrap_admin_email", "bootstrap_admin_password", "log_level",
         "smtp_url", "environment", "mail_from", "mail_poll_interval_ms", "mail_backoff_base_ms", "mail_lease_ms", "mail_max_attempts",
         "change_password_burst", "change_password_refill_seconds", "tenant_name", "smtp_ca_file",
         "actions_workers", "actions_timeout_ms", "actions_memory_mb", "actions_worker_memory_mb",
@@ -207,6 +210,19 @@ public struct ConfigurationLoader: Sendable {
         }
         config.bootstrapClientID = id?.0
         config.bootstrapClientSecret = secret?.0
+        let adminEmail = value("bootstrap_admin_email")
+        let adminPassword = value("bootstrap_admin_password")
+        if (adminEmail == nil) != (adminPassword == nil) {
+            throw fail((adminEmail ?? adminPassword)!.1, "USHER_BOOTSTRAP_ADMIN_EMAIL and USHER_BOOTSTRAP_ADMIN_PASSWORD must be set together")
+        }
+        if let (email, source) = adminEmail, !UserValidation.isPlausibleEmail(email.lowercased()) {
+            throw fail(source, "'\(email)' is not an email address")
+        }
+        if let (password, source) = adminPassword, password.count < AdminService.minimumPasswordLength || password.utf8.count > 72 {
+            throw fail(source, "the bootstrap administrator's password must be \(AdminService.minimumPasswordLength) to 72 characters")
+        }
+        config.bootstrapAdminEmail = adminEmail?.0
+        config.bootstrapAdminPassword = adminPassword?.0
         if let (v, source) = value("smtp_url") {
             // The parser's messages name the faulty part, never the password.
             do { _ = try SMTPConfiguration(url: v) } catch { throw fail(source, error.description) }

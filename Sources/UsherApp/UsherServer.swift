@@ -79,11 +79,18 @@ public final class UsherServer: Sendable {
         }
     }
 
-    /// Creates the default connection and the administrator application if needed.
+    /// Creates the default connection, the administrator application and the first dashboard administrator if
+    /// needed.
     public func bootstrap(clock: any UsherClock = SystemClock()) async throws -> Bootstrap.Outcome {
-        try await Bootstrap.run(
+        let outcome = try await Bootstrap.run(
             store: store, clock: clock, managementAudience: services.machineTokens.managementAudience,
             clientID: configuration.bootstrapClientID, clientSecret: configuration.bootstrapClientSecret)
+        if let email = configuration.bootstrapAdminEmail, let password = configuration.bootstrapAdminPassword,
+            try await services.admins.bootstrap(email: email, password: password)
+        {
+            logger.info("Dashboard administrator created from USHER_BOOTSTRAP_ADMIN_EMAIL", metadata: ["url": "\(configuration.publicURL)/admin"])
+        }
+        return outcome
     }
 
     /// The router with every route and middleware; tests drive it in-process.

@@ -31,13 +31,16 @@ public struct UsherServices: Sendable {
     public var actions: ActionService
     /// Limits for `/dbconnections/signup` per client IP.
     public var signupLimiter: RateLimiter
+    /// Dashboard administrators and their sessions.
+    public var admins: AdminService
 
     public init(
         store: any UsherStore, users: UserService, clients: ClientService, machineTokens: MachineTokenService, signer: TokenSigner,
         publicURL: String, mail: MailService, emailTemplates: EmailTemplateService, tickets: TicketService,
         passwordResets: PasswordResetService, emailVerification: EmailVerificationService, signups: SignupService,
         invitations: InvitationService, roles: RoleService, logs: LogService, tenant: TenantService, promptTexts: PromptTextService,
-        login: LoginService, actionRunner: any PostLoginActionRunner, actions: ActionService, signupLimiter: RateLimiter
+        login: LoginService, actionRunner: any PostLoginActionRunner, actions: ActionService, signupLimiter: RateLimiter,
+        admins: AdminService
     ) {
         self.store = store
         self.users = users
@@ -60,5 +63,6 @@ public struct UsherServices: Sendable {
         self.actionRunner = actionRunner
         self.actions = actions
         self.signupLimiter = signupLimiter
+        self.admins = admins
     }
 }

@@ -59,22 +59,8 @@ public struct DevMailboxController: Sendable {
         return html
     }
 
-    /// Escapes text for element content and double- or single-quoted attributes.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
-    }
+    /// Escapes text for element content and double- or single-quoted attributes (the dashboard's `HTML.escape`).
+    public static func escape(_ text: String) -> String { HTML.escape(text) }
 
     static func page(title: String, body: String, status: HTTPResponse.Status = .ok) -> Response {
         let html = """

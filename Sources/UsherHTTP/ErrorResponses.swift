@@ -392,3 +392,54 @@ struct HostedPageErrorMiddleware: RouterMiddleware {
             try await pages.resetForm(state, query: query, token: token, errors: messages(screen), status: status, request: request), request: request)
     }
 }
+
+/// What the dashboard's handlers throw besides `UsherError`.
+enum AdminPageError: Error, Sendable {
+    /// A form posted without this browser's CSRF token.
+    case forgedForm
+    /// The signed-in administrator lacks the scope the page or action needs.
+    case forbidden(scope: String)
+}
+
+/// Renders the dashboard's errors as dashboard pages: a readable title and what to do, with the status the API
+/// would answer; anything unexpected is logged with the request id and shown as a generic failure.
+struct AdminPageErrorMiddleware: RouterMiddleware {
+    typealias Context = UsherRequestContext
+    let dashboard: AdminDashboardController
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch AdminPageError.forgedForm {
+            return page(.forbidden, "This form has expired", "Go back, reload the page and try again.", request: request)
+        } catch AdminPageError.forbidden(let scope) {
+            return page(.forbidden, "Not allowed", "Your administrator account may not do this (it needs the \(scope) scope).", request: request)
+        } catch let error as UsherError {
+            if error.kind == .internalFailure || error.kind == .unavailable {
+                context.logger.error("Dashboard request failed", metadata: ["error": "\(error)"])
+            }
+            let title =
+                switch error.kind {
+                case .notFound: "Not found"
+                case .conflict: "That cannot be done now"
+                case .invalidInput, .payloadTooLarge: "That did not work"
+                case .rateLimited: "Too many requests"
+                default: "Something went wrong"
+                }
+            return page(APIErrorMiddleware.status(for: error.kind), title, error.message, request: request)
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            context.logger.error("Unhandled dashboard error", metadata: ["error": "\(String(reflecting: error))"])
+            return page(.internalServerError, "Something went wrong", "The server could not finish this. Try again in a moment.", request: request)
+        }
+    }
+
+    func page(_ status: HTTPResponse.Status, _ title: String, _ message: String, request: Request) -> Response {
+        let body: HTML = """
+            <div class="panel"><h1>\(title)</h1><p>\(message)</p>
+            <p><a href="/admin">Back to the dashboard</a></p></div>
+            """
+        return dashboard.page(title, body, status: status, context: nil, csrfForSignedOut: dashboard.csrf.token(for: request))
+    }
+}

@@ -12,6 +12,7 @@ public enum UsherRouter {
         AuthenticationAPIController(services: services).register(on: router)
         ManagementAPIController(services: services).register(on: router)
         HostedPagesController(services: services).register(on: router)
+        AdminDashboardController(services: services).register(on: router)
         if services.mail.usesDevelopmentMailbox { DevMailboxController(mail: services.mail).register(on: router) }
         return router
     }

@@ -29,6 +29,7 @@ public enum Migrator {
         Migration(version: 11, name: "roles and their holders", apply: Schema.v11),
         Migration(version: 12, name: "invitation reminders and lapse logging", apply: Schema.v12),
         Migration(version: 13, name: "per-language email templates and hosted-page texts", apply: Schema.v13),
+        Migration(version: 14, name: "dashboard administrators", apply: Schema.v14),
     ]
 
     /// Arbitrary constant naming Usher's migration lock among the database's advisory locks.
@@ -505,6 +506,18 @@ enum Schema {
             .column("language", type: .text, .notNull)
             .column("body", type: .text, .notNull)
             .primaryKey("prompt", "language")
+            .run()
+    }
+
+    static func v14(_ db: any SQLDatabase) async throws {
+        // Their sessions and failure counters are the login tables' (see `AdminStore`).
+        try await db.create(table: "admin_accounts")
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("email", type: .text, .notNull, .unique)
+            .column("password_hash", type: .text, .notNull)
+            .column("scopes", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("last_login_at", type: .bigint)
             .run()
     }
 }

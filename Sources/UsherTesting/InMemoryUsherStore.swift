@@ -33,6 +33,7 @@ public final class InMemoryUsherStore: UsherStore {
         var userRoles: [String: Set<String>] = [:]
         /// prompt → language → screens
         var promptTexts: [String: [String: JSONObject]] = [:]
+        var admins: [String: AdminAccount] = [:]
 
         /// `invitation` with its latest email's delivery state, as the SQL stores join it.
         func withDelivery(_ invitation: Invitation) -> Invitation {
@@ -507,6 +508,27 @@ public final class InMemoryUsherStore: UsherStore {
     public func promptCustomTexts(prompt: String) async throws -> [String: JSONObject] { state.withLock { $0.promptTexts[prompt] ?? [:] } }
     public func savePromptCustomText(prompt: String, language: String, body: JSONObject) async throws {
         state.withLock { $0.promptTexts[prompt, default: [:]][language] = body.isEmpty ? nil : body }
+    }
+
+    // MARK: administrators
+    public func insertAdmin(_ admin: AdminAccount) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard !s.admins.values.contains(where: { $0.email == admin.email.lowercased() }) else { throw UsherError.adminExists }
+            var stored = admin
+            stored.email = admin.email.lowercased()
+            s.admins[admin.id] = stored
+        }
+    }
+    public func admin(id: String) async throws -> AdminAccount? { state.withLock { $0.admins[id] } }
+    public func admin(email: String) async throws -> AdminAccount? { state.withLock { $0.admins.values.first { $0.email == email.lowercased() } } }
+    public func listAdmins() async throws -> [AdminAccount] {
+        state.withLock { $0.admins.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
+    }
+    public func updateAdmin(_ admin: AdminAccount) async throws {
+        try state.withLock { s throws(UsherError) in
+            guard !s.admins.values.contains(where: { $0.email == admin.email.lowercased() && $0.id != admin.id }) else { throw UsherError.adminExists }
+            s.admins[admin.id] = admin
+        }
     }
 
     // MARK: tickets

@@ -90,8 +90,8 @@ def tenant(smtp, landing, tmp_path_factory):
     t.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium():
+def make_driver():
+    """A headless Chromium, failing the run in CI when it (or Selenium) is missing and skipping elsewhere."""
     missing = _missing()
     if missing:
         message = "headless Chromium tests need " + ", ".join(missing)
@@ -114,6 +114,12 @@ def chromium():
     service = Service(executable_path=CHROMEDRIVER, log_output=str(ARTIFACTS / "chromedriver.log"))
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(TIMEOUT)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    driver = make_driver()
     yield driver
     driver.quit()
 

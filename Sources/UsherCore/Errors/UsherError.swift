@@ -44,6 +44,7 @@ public struct UsherError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public static let userNotFound = UsherError(.notFound, "The user does not exist.", errorCode: "inexistent_user")
     public static let userExists = UsherError(.conflict, "The user already exists.", errorCode: "auth0_idp_error")
+    public static let adminExists = UsherError(.conflict, "An administrator with this email already exists.", errorCode: "admin_exists")
     public static let clientNotFound = UsherError(.notFound, "The client does not exist", errorCode: "inexistent_client")
     public static let connectionNotFound = UsherError(.notFound, "The connection does not exist", errorCode: "inexistent_connection")
     public static let invalidToken = UsherError(.unauthorized, "Invalid token", errorCode: nil)

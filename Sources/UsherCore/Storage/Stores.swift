@@ -137,7 +137,7 @@ public protocol TransactionalStore: Sendable {
 /// Everything Usher persists, with transactions.
 public protocol UsherStore: UserStore, ClientStore, ConnectionStore, SigningKeyStore, OutboxStore, DevMailboxStore, EmailProviderStore,
     EmailTemplateStore, TicketStore, LogStore, TenantSettingsStore, PasswordHistoryStore, LoginStore, ActionStore, IntakeStore,
-    InvitationStore, RoleStore, PromptTextStore,
+    InvitationStore, RoleStore, PromptTextStore, AdminStore,
     TransactionalStore
 {
     /// Cheap round trip used by `/health`.

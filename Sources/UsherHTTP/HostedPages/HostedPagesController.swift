@@ -15,47 +15,21 @@ import UsherLiquid
 public struct HostedPagesController: Sendable {
     let services: UsherServices
     let isHTTPS: Bool
+    let csrf: FormCSRF
 
     public init(services: UsherServices) {
         self.services = services
         self.isHTTPS = services.publicURL.lowercased().hasPrefix("https://")
+        self.csrf = FormCSRF(signer: services.signer, isHTTPS: isHTTPS, purpose: "csrf")
     }
-
-    static let csrfCookie = "usher_csrf"
 
     public func register(on router: Router<UsherRequestContext>) {
         let pages = router.group()
             .add(middleware: HostedPageErrorMiddleware(pages: self))
-            .add(middleware: CSRFMiddleware(pages: self))
+            .add(middleware: CSRFMiddleware(csrf: csrf) { HostedPageError.forgedForm(fields: $0) })
         pages.addRoutes(resetRoutes)
         pages.addRoutes(verifyEmailRoutes)
         pages.addRoutes(loginRoutes)
-    }
-
-    // MARK: CSRF
-
-    /// The browser's CSRF cookie value, if it has a well-formed one.
-    static func csrfCookieValue(_ request: Request) -> String? {
-        guard let value = request.cookies[csrfCookie]?.value,
-            value.count == 43, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
-        else { return nil }
-        return value
-    }
-
-    /// A CSRF session for a page: the cookie to (re)set and the token for the form.
-    func csrf(for request: Request) -> (cookie: String, token: String) {
-        let value = Self.csrfCookieValue(request) ?? SecureRandom.token(byteCount: 32)
-        return (value, services.signer.pageMAC(value, purpose: "csrf"))
-    }
-
-    func csrfValid(_ request: Request, field: String?) -> Bool {
-        guard let cookie = Self.csrfCookieValue(request), let field, !field.isEmpty else { return false }
-        return SecureRandom.constantTimeEquals(field, services.signer.pageMAC(cookie, purpose: "csrf"))
-    }
-
-    /// `SameSite=Strict`: a form is only ever posted from Usher's own page, so no other site's request needs it.
-    func makeCSRFCookie(_ value: String) -> Cookie {
-        Cookie(name: Self.csrfCookie, value: value, path: "/", secure: isHTTPS, httpOnly: true, sameSite: .strict)
     }
 
     // MARK: rendering
@@ -88,7 +62,7 @@ public struct HostedPagesController: Sendable {
         globals["lang"] = .string(page.texts?.language ?? "en")
         let common = page.texts?.screen("common", "common") ?? BuiltInPromptTexts.texts(prompt: "common", screen: "common", language: "en")
         globals["common"] = .object(Self.object(common))
-        let csrf = self.csrf(for: request)
+        let csrf = self.csrf.token(for: request)
         globals["csrf_token"] = .string(csrf.token)
         let html: String
         do {
@@ -103,7 +77,7 @@ public struct HostedPagesController: Sendable {
                 "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; script-src 'nonce-\(nonce)'; base-uri 'none'; frame-ancestors 'none'"
         }
         var response = Response(status: page.status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
-        response.setCookie(makeCSRFCookie(csrf.cookie))
+        response.setCookie(self.csrf.cookie(csrf.cookie))
         return response
     }
 

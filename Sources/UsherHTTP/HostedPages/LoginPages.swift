@@ -103,7 +103,7 @@ extension HostedPagesController {
 
     func loginPage(_ request: Request, _ form: LoginForm, errors: [String] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
         let (state, client) = (form.state, form.client)
-        let csrf = self.csrf(for: request)
+        let csrf = self.csrf.token(for: request)
         let widgetGlobals: JSONObject = [
             "title": .string(Self.loginTitle), "application_name": .string(client.name), "state": .string(state), "csrf_token": .string(csrf.token),
             "username": .string(form.username), "errors": .array(errors.map(JSONValue.string)), "forgot_url": "/lo/reset/request",
@@ -142,7 +142,7 @@ extension HostedPagesController {
                 "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'"
         }
         var response = Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
-        response.setCookie(makeCSRFCookie(csrf.cookie))
+        response.setCookie(self.csrf.cookie(csrf.cookie))
         return response
     }
 
